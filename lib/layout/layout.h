@@ -1,0 +1,140 @@
+// Layout: the on-disk format of one database inside one virtual memory, behind one interface.
+//
+// The VFS and the Db facade speak only to this interface, so a second on-disk layout (for instance the later
+// in-place layout 8 of REFERENCE section 3.4) can be added and tested by the same harness without touching
+// them. A Layout owns the superblock and the page map; it reads logical 16 KiB pages and makes an Overlay
+// durable with one publish.
+//
+// Guarantees every implementation must give (the harness checks them):
+//  - Open never writes to a memory it cannot read (foreign bytes, unsupported version, bad checksum).
+//  - A Publish or StoreMeta that returns an error leaves the active superblock and page map byte-identical.
+//  - A logical page that was never written, or lies past the end of the file, reads as zeros.
+//
+// Methods may throw stablevfs::Trap (out-of-bounds stable access) or fp::Abort (an armed failpoint): those
+// end the message and are not errors.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lib/core/status.h"
+#include "lib/layout/overlay.h"
+#include "lib/memory/stable_memory.h"
+
+namespace stablevfs {
+
+inline constexpr uint32_t kDbPageBytes = 16384;  // SQLite page size used by every layout
+
+// Superblock flag bits (REFERENCE 3.1).
+inline constexpr uint64_t kFlagImporting = 1;
+inline constexpr uint64_t kFlagChecksumStale = 2;
+inline constexpr uint64_t kFlagChecksumRefreshing = 4;
+
+// The superblock fields every layout shares (REFERENCE 3.1, offsets 0..136), decoded.
+struct Meta {
+  uint32_t version = 0;         // superblock format version (6 for layout 6)
+  uint32_t page_size = kDbPageBytes;
+  uint64_t db_size = 0;         // logical file length in bytes
+  uint64_t schema_version = 0;  // highest applied migration
+  uint64_t last_tx_id = 0;
+  uint64_t flags = 0;           // kFlag* bits
+  uint64_t checksum = 0;        // last verified image checksum (FNV-1a 64 over [0, db_size))
+  uint64_t import_expected_checksum = 0;
+  uint64_t import_written_until = 0;
+  uint64_t import_total_size = 0;
+  uint64_t import_base_offset = 0;
+  uint64_t checksum_refresh_offset = 0;
+  uint64_t checksum_refresh_hash = 0;
+  uint64_t checksum_refresh_tx_id = 0;
+  uint64_t db_base_offset = 0;
+  uint64_t page_table_offset = 0;  // layout 6: stable offset of the active root table (0 = empty DB)
+  uint64_t page_count = 0;         // layout 6: root entry count (number of segments)
+  uint64_t layout_version = 0;
+
+  bool operator==(const Meta&) const = default;
+};
+
+// Space accounting (REFERENCE 3.1). An estimate, as in the original.
+struct LayoutStats {
+  uint64_t stable_pages = 0;         // size of the virtual memory in 64 KiB pages
+  uint64_t allocated_bytes = 0;      // high-water mark of what the layout has written
+  uint64_t active_bytes = 0;         // what the active superblock reaches
+  uint64_t orphan_bytes = 0;         // allocated - active
+  uint64_t orphan_ratio_bp = 0;      // orphan / allocated in basis points (0 when nothing is allocated)
+  bool compact_recommended = false;  // orphan >= active and orphan >= 16 MiB
+  uint64_t mapped_pages = 0;         // logical pages with a physical page
+  uint64_t segments = 0;             // layout 6: segment tables reachable from the root
+};
+
+class Layout {
+ public:
+  virtual ~Layout() = default;
+
+  // Opens the layout stored in `memory` (a virtual memory, or any StableMemory). An empty memory (size 0)
+  // gets a fresh superblock. Errors: kForeignImage (no magic), kUnsupportedVersion (names the version),
+  // kCorrupt (meta checksum, inconsistent fields); on error nothing was written.
+  // `memory` must outlive the Layout.
+  static Result<std::unique_ptr<Layout>> Open(StableMemory& memory);
+
+  // The decoded active superblock.
+  virtual const Meta& meta() const = 0;
+
+  // Reads logical page `page_no` (whole, 16 KiB) into `out`. Unmapped pages and pages at or past
+  // ceil(db_size / 16 KiB) read as zeros. REQUIRES: out.size() == kDbPageBytes.
+  virtual Status ReadPage(uint64_t page_no, std::span<uint8_t> out) = 0;
+
+  // Makes `overlay` durable: writes its dirty pages to fresh space, then the page-table pieces, then the
+  // superblock (the only in-place write, and the commit point). The new db_size is overlay.db_size(); pages
+  // at or past it are dropped from the map (truncate). Advances last_tx_id by one, sets kFlagChecksumStale,
+  // clears any in-progress chunked checksum refresh (kFlagChecksumRefreshing and its fields).
+  // REQUIRES: overlay.dirty() (an empty overlay is not published; the caller skips it).
+  // On error (kCapacity, kInjected) the active superblock and page map are unchanged.
+  virtual Status Publish(const Overlay& overlay) = 0;
+
+  // Rewrites the superblock with new common fields (schema_version, flags, checksum, import and refresh
+  // fields) and the same page map. Fields a layout owns (db_size, last_tx_id, page_table_offset,
+  // page_count, db_base_offset, version, layout_version) are taken from the current superblock, not `meta`.
+  virtual Status StoreMeta(const Meta& meta) = 0;
+
+  // Staging for an import (REFERENCE 3.3): BeginImportStaging reserves room for `total_bytes` of logical
+  // image at fresh space and records the import fields; StageImportBytes writes bytes at logical offset
+  // `offset` of the staged image (the caller enforces order and bounds); PublishImport makes the staged image
+  // the active database in one superblock write (schema_version 0, tx id + 1, flags cleared but stale);
+  // DiscardImport forgets the staging and clears the import fields and flag. Staged bytes never touch the
+  // active image.
+  virtual Status BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) = 0;
+  virtual Status StageImportBytes(uint64_t offset, std::span<const uint8_t> bytes) = 0;
+  // Reads back staged bytes (for the checksum check before publish).
+  virtual Status ReadStagedBytes(uint64_t offset, std::span<uint8_t> out) = 0;
+  virtual Status PublishImport() = 0;
+  virtual Status DiscardImport() = 0;
+
+  // Copies every live page and table to fresh space and republishes; does not change the logical image,
+  // last_tx_id or the checksum fields. Cannot shrink the memory (the IC cannot).
+  virtual Status Compact() = 0;
+
+  virtual LayoutStats Stats() const = 0;
+
+  // Checks the active superblock and page map for internal consistency (bounds, alignment, counts).
+  virtual Status Validate() = 0;
+};
+
+// FNV-1a 64: the checksum of REFERENCE 3.1. Feed it in pieces; the result equals one pass over the whole.
+class Fnv1a64 {
+ public:
+  static constexpr uint64_t kOffsetBasis = 0xcbf29ce484222325ull;
+  static constexpr uint64_t kPrime = 0x100000001b3ull;
+  explicit Fnv1a64(uint64_t state = kOffsetBasis) : state_(state) {}
+  void Update(std::span<const uint8_t> bytes) {
+    for (uint8_t b : bytes) state_ = (state_ ^ b) * kPrime;
+  }
+  uint64_t value() const { return state_; }
+
+ private:
+  uint64_t state_;
+};
+
+}  // namespace stablevfs
