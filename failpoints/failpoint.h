@@ -62,10 +62,36 @@ class Abort : public std::exception {
 using SiteId = uint32_t;
 SiteId Intern(std::string_view name);  // thread-safe; the same name always yields the same id
 
+namespace internal {
+
+// The part of this thread's registry that the inline fast path reads (see registry.cpp, which owns it).
+// `hits` points at this thread's hit counters, indexed by SiteId. `limit` is the number of counters when
+// nothing is armed and no hook is installed on this thread, and 0 otherwise, so a single comparison
+// decides between "count and return kOff" and the slow path. constinit: the variable is zero-initialized
+// statically, so reading it needs no TLS initialization wrapper call.
+struct FastPath {
+  uint64_t* hits;
+  uint32_t limit;
+};
+extern constinit thread_local FastPath tls_fast_path;
+
+// The slow path of Evaluate: grows this thread's counters when `site` is new to it, counts the hit, steps
+// the site's trigger if it is armed, and consults the hook. Never throws (out of memory terminates).
+Action EvaluateSlow(SiteId site) noexcept;
+
+}  // namespace internal
+
 // Counts a hit of `site` on this thread and returns the action to take now (kOff when disarmed, or when the
 // trigger does not fire on this hit). The fast path is inline: nothing armed on this thread means one
-// increment and a branch.
-Action Evaluate(SiteId site) noexcept;
+// thread-local load, one comparison, one increment.
+inline Action Evaluate(SiteId site) noexcept {
+  internal::FastPath& fast = internal::tls_fast_path;
+  if (site < fast.limit) [[likely]] {
+    ++fast.hits[site];
+    return Action::kOff;
+  }
+  return internal::EvaluateSlow(site);
+}
 
 // Throws Abort{action, name}. Used by sites for every action that is neither off nor error.
 [[noreturn]] void Raise(std::string_view site, Action action);

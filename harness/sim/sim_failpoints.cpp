@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "lib/core/failpoint_catalogue.h"
+
 namespace stablevfs::sim {
 namespace {
 
@@ -29,6 +31,11 @@ constexpr std::array<fp::SiteInfo, 1> kSites = {{
 
 std::span<const fp::SiteInfo> SimFailpoints() { return kSites; }
 
-void RegisterSimFailpoints(fp::Catalogue& catalogue) { catalogue.Register(SimFailpoints()); }
+void RegisterSimFailpoints(fp::Catalogue& catalogue) {
+  // The library's sites go in with ours: once the catalogue holds anything, fp::Arm rejects names it does not
+  // list, so a harness process that registered only memory.write could not arm a library site.
+  catalogue.Register(LibraryFailpoints());
+  catalogue.Register(SimFailpoints());
+}
 
 }  // namespace stablevfs::sim

@@ -20,6 +20,7 @@ inline constexpr std::string_view kMemoryWriteSite = "memory.write";
 std::span<const fp::SiteInfo> SimFailpoints();
 
 // Registers SimFailpoints() in `catalogue`. Idempotent.
+// Registers memory.write and, with it, every library site (LibraryFailpoints()).
 void RegisterSimFailpoints(fp::Catalogue& catalogue = fp::Catalogue::Global());
 
 }  // namespace stablevfs::sim
