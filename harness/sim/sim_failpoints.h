@@ -19,8 +19,8 @@ inline constexpr std::string_view kMemoryWriteSite = "memory.write";
 // Every site owned by harness/sim, with its layer, what it simulates and its actions.
 std::span<const fp::SiteInfo> SimFailpoints();
 
-// Registers SimFailpoints() in `catalogue`. Idempotent.
-// Registers memory.write and, with it, every library site (LibraryFailpoints()).
+// Registers SimFailpoints() (memory.write) and, with it, every library site (LibraryFailpoints()) in
+// `catalogue`. Idempotent.
 void RegisterSimFailpoints(fp::Catalogue& catalogue = fp::Catalogue::Global());
 
 }  // namespace stablevfs::sim

@@ -5,6 +5,7 @@
 // On a query connection (query_only=ON) any write is an error and changes nothing.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -13,6 +14,18 @@
 #include "lib/db/value.h"
 
 namespace stablevfs {
+
+// How many prepared statements a connection keeps (least recently used evicted first).
+inline constexpr size_t kStatementCacheCapacity = 32;
+
+// Counters of a connection's prepared-statement cache, for tests and benchmarks. They count from the moment
+// the connection was opened (a connection the Db resets starts again from zero).
+struct StatementCacheStats {
+  uint64_t hits = 0;       // statements served from the cache
+  uint64_t misses = 0;     // statements prepared because they were not cached
+  uint64_t evictions = 0;  // statements finalized to make room
+  uint64_t size = 0;       // statements cached now (<= kStatementCacheCapacity)
+};
 
 class Connection {
  public:
@@ -34,6 +47,9 @@ class Connection {
   virtual int64_t changes() const = 0;
   virtual int64_t last_insert_rowid() const = 0;
   virtual bool read_only() const = 0;
+
+  // The prepared-statement cache's counters. The default (all zero) suits connections without a cache.
+  virtual StatementCacheStats statement_cache_stats() const { return {}; }
 };
 
 }  // namespace stablevfs

@@ -50,14 +50,18 @@ struct ChecksumProgress {
   uint64_t checksum = 0;  // the stored checksum when complete
 };
 
+// Options of Db::Init (also spelled Db::Options). Declared outside Db because GCC rejects a nested struct with
+// default member initializers as a default argument of its enclosing class.
+struct DbOptions {
+  // Sees every write SQLite makes to /main.db (a harness seam; production leaves it null). Not owned.
+  FileObserver* observer = nullptr;
+  // The simulated clock for xCurrentTime, in Unix milliseconds. Default: 0 (the epoch), so runs replay.
+  std::function<int64_t()> clock_ms;
+};
+
 class Db {
  public:
-  struct Options {
-    // Sees every write SQLite makes to /main.db (a harness seam; production leaves it null). Not owned.
-    FileObserver* observer = nullptr;
-    // The simulated clock for xCurrentTime, in Unix milliseconds. Default: 0 (the epoch), so runs replay.
-    std::function<int64_t()> clock_ms;
-  };
+  using Options = DbOptions;
 
   // Opens (or creates, on an empty memory) the database in `memory`. At most one Db per memory object at a
   // time: a second Init on the same memory is kBusy until the first is destroyed. Open errors are those of
