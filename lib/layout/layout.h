@@ -88,7 +88,8 @@ class Layout {
 
   // Makes `overlay` durable: writes its dirty pages to fresh space, then the page-table pieces, then the
   // superblock (the only in-place write, and the commit point). The new db_size is overlay.db_size(); pages
-  // at or past it are dropped from the map (truncate). Advances last_tx_id by one, sets kFlagChecksumStale,
+  // at or past it are dropped from the map (truncate), and so are base pages at or past the overlay's
+  // truncation watermark (overlay.min_db_size()) that the overlay does not hold. Advances last_tx_id by one, sets kFlagChecksumStale,
   // clears any in-progress chunked checksum refresh (kFlagChecksumRefreshing and its fields).
   // REQUIRES: overlay.dirty() (an empty overlay is not published; the caller skips it).
   // On error (kCapacity, kInjected) the active superblock and page map are unchanged.
@@ -101,10 +102,12 @@ class Layout {
 
   // Staging for an import (REFERENCE 3.3): BeginImportStaging reserves room for `total_bytes` of logical
   // image at fresh space and records the import fields; StageImportBytes writes bytes at logical offset
-  // `offset` of the staged image (the caller enforces order and bounds); PublishImport makes the staged image
-  // the active database in one superblock write (schema_version 0, tx id + 1, flags cleared but stale);
-  // DiscardImport forgets the staging and clears the import fields and flag. Staged bytes never touch the
-  // active image.
+  // `offset` of the staged image (the caller enforces order and bounds) and then advances and stores
+  // import_written_until when the bytes end past it, so progress survives an upgrade; PublishImport makes the
+  // staged image the active database in one superblock write (schema_version 0, tx id + 1, flags cleared but
+  // stale, checksum = import_expected_checksum, which the caller has verified); it refuses (kImport) unless
+  // import_written_until == import_total_size. DiscardImport forgets the staging and clears the import fields
+  // and flag. Staged bytes never touch the active image.
   virtual Status BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) = 0;
   virtual Status StageImportBytes(uint64_t offset, std::span<const uint8_t> bytes) = 0;
   // Reads back staged bytes (for the checksum check before publish).
