@@ -1,0 +1,96 @@
+// SqliteConnection: the Connection a Db hands to closures, one SQLite connection on the icstable VFS.
+//
+// A Db keeps two: the update connection (exclusive locking, journal in memory, never synced) and the query
+// connection (opened read-only, query_only=ON). Both open /main.db through the Db's own IcstableVfs instance.
+//
+// Every SQLite call that can reach the VFS is followed by a check of the VFS's stored exception: a trap or a
+// failpoint abort raised inside a callback is rethrown here, as soon as SQLite returns, so it still ends the
+// message. Library errors the VFS stored (an injected overlay.write, say) are returned instead of SQLite's
+// generic I/O error, because they name the real cause. Every sqlite3_step first evaluates the `sqlite.step`
+// failpoint; `error` behaves as if the step returned SQLITE_IOERR.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "lib/core/status.h"
+#include "lib/db/connection.h"
+#include "lib/db/statement_cache.h"
+#include "lib/vfs/icstable_vfs.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace stablevfs {
+
+class SqliteConnection final : public Connection {
+ public:
+  enum class Kind { kUpdate, kQuery };
+
+  // Opens /main.db through `vfs` and applies the pragmas of `kind` (REFERENCE section 3). `vfs` must outlive
+  // the connection. Errors: kSqlite (the open or a pragma failed; e.g. SQLITE_CANTOPEN while importing), or the
+  // library error the VFS stored. May throw what a VFS callback caught (Trap, fp::Abort).
+  static Result<std::unique_ptr<SqliteConnection>> Open(IcstableVfs& vfs, Kind kind);
+
+  // Finalizes the cached statements and closes the connection (rolling back an open transaction). Never throws;
+  // whatever the VFS catches during the close is left in the VFS.
+  ~SqliteConnection() override;
+
+  Status Execute(std::string_view sql, std::span<const Value> params = {}) override;
+  Result<Rows> Query(std::string_view sql, std::span<const Value> params = {}) override;
+  Status ExecuteScript(std::string_view sql) override;
+  Status Savepoint(std::string_view name) override;
+  Status Release(std::string_view name) override;
+  Status RollbackTo(std::string_view name) override;
+  int64_t changes() const override;
+  int64_t last_insert_rowid() const override;
+  bool read_only() const override { return kind_ == Kind::kQuery; }
+  StatementCacheStats statement_cache_stats() const override { return cache_.stats(); }
+
+  // The transaction-control statements the Db runs around a closure. They are prepared once, kept outside the
+  // LRU cache (so they neither evict nor count as user statements) and stepped like any other statement.
+  enum class Control { kBeginImmediate, kCommit, kRollback };
+  Status RunControl(Control control);
+
+  // True when no transaction is open (sqlite3_get_autocommit).
+  bool autocommit() const;
+
+  // Drops every page SQLite caches for this connection (none is in use between messages), so the next read
+  // transaction reads the image again. The Db calls it on the query connection when the image changed.
+  void ReleasePageCache();
+
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+ private:
+  SqliteConnection(IcstableVfs& vfs, Kind kind, sqlite3* db);
+
+  // Rethrows an exception a VFS callback caught (Trap, fp::Abort, ...). Call after every SQLite call that can
+  // reach the VFS.
+  void RethrowFromVfs();
+  // The Status for SQLite result `rc` while running `sql`: the VFS's stored library error when there is one,
+  // else kSqlite with SQLite's message and advice on what to do.
+  Status SqliteError(int rc, std::string_view sql);
+  // Evaluates `sqlite.step`, then steps. Sets *injected when the failpoint fired with `error`.
+  int Step(sqlite3_stmt* stmt, bool* injected);
+  // Steps `stmt` to completion, collecting rows into `rows` when not null. Resets the statement afterwards.
+  Status Run(sqlite3_stmt* stmt, std::string_view sql, std::span<const Value> params, Rows* rows);
+  // Looks `sql` up in the cache, preparing (and caching) it on a miss. *stmt is null for SQL without a
+  // statement (blank or comments only). More than one statement is kInvalidArgument.
+  Status Acquire(std::string_view sql, sqlite3_stmt** stmt);
+  // Prepares one statement without caching it; *tail receives the unparsed rest.
+  Status Prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail, bool persistent);
+  // Runs SAVEPOINT / RELEASE / ROLLBACK TO with a quoted name, uncached.
+  Status SavepointCommand(std::string_view verb, std::string_view name);
+
+  IcstableVfs& vfs_;
+  Kind kind_;
+  sqlite3* db_;
+  StatementCache cache_;
+  sqlite3_stmt* control_[3] = {nullptr, nullptr, nullptr};
+};
+
+}  // namespace stablevfs
