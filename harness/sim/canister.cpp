@@ -1,0 +1,170 @@
+#include "harness/sim/canister.h"
+
+#include <array>
+#include <exception>
+
+#include "lib/core/trap.h"
+
+namespace stablevfs::sim {
+namespace {
+
+constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"committed", "error", "trapped",
+                                                                       "crashed"};
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) { return kOutcomeNames[static_cast<size_t>(outcome)]; }
+
+bool ParseOutcome(std::string_view name, Outcome* out) {
+  for (size_t i = 0; i < kOutcomeNames.size(); ++i) {
+    if (kOutcomeNames[i] == name) {
+      *out = static_cast<Outcome>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+Canister::Canister(CanisterOptions options) : options_(std::move(options)) {
+  sim_ = std::make_unique<SimStableMemory>(
+      raw_, SimOptions{.seed = options_.seed, .cost_accounting = options_.cost_accounting, .record_journal = true});
+  sim_->set_max_pages(options_.max_pages);
+  // Installation is one message: init writes the MemoryManager header and the first superblock.
+  MessageResult installed = RunMessage(MessageKind::kUpgrade, [this] { return OpenHeap(); });
+  if (installed.outcome != Outcome::kCommitted && init_status_.ok()) {
+    init_status_ = Status(ErrorCode::kBusy, "install did not complete: " + installed.detail);
+  }
+}
+
+Canister::Canister(CanisterOptions options, const MemorySnapshot& image) : options_(std::move(options)) {
+  sim_ = std::make_unique<SimStableMemory>(
+      raw_, SimOptions{.seed = options_.seed, .cost_accounting = options_.cost_accounting, .record_journal = true});
+  sim_->set_max_pages(options_.max_pages);
+  sim_->Restore(image);
+  RebuildHeap();
+}
+
+Canister::~Canister() { DropHeap(); }
+
+void Canister::DropHeap() {
+  // The Db goes first: it holds the VirtualMemory the manager owns.
+  db_.reset();
+  db_memory_ = nullptr;
+  manager_.reset();
+}
+
+Status Canister::OpenHeap() {
+  DropHeap();
+  StableMemory* memory = sim_.get();
+  if (options_.use_memory_manager) {
+    Result<std::unique_ptr<MemoryManager>> manager = MemoryManager::InitOrLoad(*sim_);
+    if (!manager.ok()) {
+      init_status_ = manager.status();
+      return init_status_;
+    }
+    manager_ = std::move(manager).value();
+    Result<VirtualMemory*> virtual_memory = manager_->Get(options_.memory_id);
+    if (!virtual_memory.ok()) {
+      init_status_ = virtual_memory.status();
+      return init_status_;
+    }
+    memory = *virtual_memory;
+  }
+  db_memory_ = memory;
+  Db::Options db_options;
+  db_options.observer = options_.observer;
+  Result<std::unique_ptr<Db>> db = Db::Init(*memory, std::move(db_options));
+  if (!db.ok()) {
+    init_status_ = db.status();
+    return init_status_;
+  }
+  db_ = std::move(db).value();
+  init_status_ = Status::Ok();
+  return Status::Ok();
+}
+
+void Canister::RebuildHeap() {
+  // Reading stable memory to rebuild heap state is not a message: nothing is charged and nothing may be
+  // written (a correct library only reads when it opens an existing image).
+  OpenHeap().IgnoreError();  // the failure is kept in init_status_ and surfaces as db() == nullptr
+}
+
+MessageResult Canister::RunMessage(MessageKind kind, const std::function<Status()>& body) {
+  MessageResult result;
+  sim_->BeginMessage(kind);
+  try {
+    Status status = body();
+    sim_->CommitMessage();  // an error return is a normal reply: the IC keeps what the message wrote
+    if (status.ok()) {
+      result.outcome = Outcome::kCommitted;
+    } else {
+      result.outcome = Outcome::kError;
+      result.detail = status.ToString();
+      result.status = std::move(status);
+    }
+    if (kind == MessageKind::kQuery) RebuildHeap();  // a query's heap changes are discarded too
+    return result;
+  } catch (const Trap& trap) {
+    result.outcome = Outcome::kTrapped;
+    result.detail = trap.what();
+  } catch (const fp::Abort& abort) {
+    result.abort_site = abort.site();
+    result.detail = abort.what();
+    result.outcome = abort.action() == fp::Action::kTrap ? Outcome::kTrapped : Outcome::kCrashed;
+  } catch (const std::exception& e) {
+    // An ordinary exception out of the closure: the library must already have rolled back and discarded its
+    // overlay; for the IC it is a normal (error) reply.
+    sim_->CommitMessage();
+    result.outcome = Outcome::kError;
+    result.status = Status(ErrorCode::kInvalidArgument, std::string("exception: ") + e.what());
+    result.detail = result.status.ToString();
+    return result;
+  }
+  if (result.outcome == Outcome::kTrapped) {
+    sim_->TrapMessage();
+  } else {
+    // A library failpoint raises the crash before its write, so the memory is frozen as it stands; a
+    // memory.write crash or tear has frozen it already.
+    if (!sim_->frozen()) sim_->PowerFail();
+    sim_->Reboot();
+  }
+  RebuildHeap();
+  return result;
+}
+
+MessageResult Canister::Update(const std::function<Status(Db&)>& fn) {
+  return RunMessage(MessageKind::kUpdate, [&]() -> Status {
+    if (!db_) return Status(ErrorCode::kBusy, "no database: " + init_status_.ToString());
+    return fn(*db_);
+  });
+}
+
+MessageResult Canister::Query(const std::function<Status(Db&)>& fn) {
+  return RunMessage(MessageKind::kQuery, [&]() -> Status {
+    if (!db_) return Status(ErrorCode::kBusy, "no database: " + init_status_.ToString());
+    return fn(*db_);
+  });
+}
+
+MessageResult Canister::Upgrade() {
+  MessageResult result = RunMessage(MessageKind::kUpgrade, [this]() -> Status {
+    Status opened = OpenHeap();
+    // A post_upgrade that cannot open the database traps on the IC: the upgrade fails, the old state stays.
+    if (!opened.ok()) throw Trap("post_upgrade: " + opened.ToString());
+    return opened;
+  });
+  return result;
+}
+
+void Canister::SetCapacityPages(std::optional<uint64_t> max_pages) {
+  options_.max_pages = max_pages;
+  sim_->set_max_pages(max_pages);
+}
+
+void Canister::SetInstructionBudget(uint64_t instructions) {
+  MessageLimits limits = sim_->limits(MessageKind::kUpdate);
+  limits.instructions_max = instructions;
+  sim_->set_limits(MessageKind::kUpdate, limits);
+}
+
+}  // namespace stablevfs::sim
