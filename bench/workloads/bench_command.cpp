@@ -1,0 +1,230 @@
+// ParseBenchArgs, BenchUsage and RunBenchCommand: the `stablevfs bench` front end (vfs_bench.h).
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <cstdlib>
+#include <fstream>
+#include <string_view>
+
+#include "bench/workloads/vfs_bench.h"
+
+namespace stablevfs::bench {
+namespace {
+
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = text.find(',', start);
+    const size_t end = comma == std::string_view::npos ? text.size() : comma;
+    if (end > start) parts.emplace_back(text.substr(start, end - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return parts;
+}
+
+Status ParseUnsigned(std::string_view flag, std::string_view text, uint32_t& out) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Status::InvalidArgument(std::string(flag) + " wants a non-negative integer, got '" + std::string(text) + "'");
+  }
+  return Status::Ok();
+}
+
+Status ParseScale(std::string_view text, double& out) {
+  // strtod on a copy: the string_view is not NUL-terminated.
+  const std::string copy(text);
+  char* end = nullptr;
+  out = std::strtod(copy.c_str(), &end);
+  if (copy.empty() || end != copy.c_str() + copy.size() || !(out > 0) || out > 1000) {
+    return Status::InvalidArgument("--scale wants a number in (0, 1000], got '" + copy + "'");
+  }
+  return Status::Ok();
+}
+
+// The flags that RunBenchCommand handles itself, with whether they take a value.
+struct CommandFlags {
+  std::string json_path;
+  bool no_json = false;
+  std::string markdown_path;
+  bool list = false;
+  bool quiet = false;
+  bool help = false;
+};
+
+}  // namespace
+
+std::string BenchUsage() {
+  return "usage: stablevfs bench [options]\n"
+         "  --workload NAME[,NAME]   run only these workloads (repeatable; default all; see --list)\n"
+         "  --backend NAME[,NAME]    memdb, unix, icstable, icstable-sim (repeatable; default all)\n"
+         "  --runs N                 timed runs per workload and backend, median reported (default 5;\n"
+         "                           0 = set up only, the baseline of whole-process instruction counts)\n"
+         "  --scale X                multiply the KV row counts (default 1)\n"
+         "  --value-bytes N          bytes per KV value (default 100)\n"
+         "  --churn-cycles N         cycles of the churn test (default 100)\n"
+         "  --churn-sample-every N   sample the stable memory size every N cycles (default 10)\n"
+         "  --corpora DIR            folder with workloads/chinook and workloads/northwind\n"
+         "                           (default $STABLEVFS_CORPORA, else ../shared/corpora beside the repo)\n"
+         "  --build-type S           reported as the build type\n"
+         "  --tmpdir DIR             where the unix backend's temporary database goes\n"
+         "  --goal-clock wall|cpu    the clock the time goals judge (default wall; cpu on a busy machine)\n"
+         "  --no-verify              skip the untimed result checks and sizes (whole-process\n"
+         "                           instruction counting)\n"
+         "  --no-callgrind-toggles   do not toggle Callgrind's collection around the timed region\n"
+         "  --json FILE              write the JSON report to FILE (default:\n"
+         "                           build/bench-results/vfs-bench-<UTC time>.json below the working directory)\n"
+         "  --no-json                write no JSON report\n"
+         "  --markdown FILE          write the Markdown report to FILE instead of standard output\n"
+         "  --list                   print the workload and backend names and exit\n"
+         "  --quiet                  no progress lines on standard error\n";
+}
+
+namespace {
+
+Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* flags) {
+  BenchOptions options;
+  const std::vector<std::string> known = WorkloadNames();
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= args.size()) return Status::InvalidArgument(arg + " wants a value");
+      return args[++i];
+    };
+    if (arg == "--list" && flags) {
+      flags->list = true;
+    } else if (arg == "--quiet" && flags) {
+      flags->quiet = true;
+    } else if (arg == "--no-json" && flags) {
+      flags->no_json = true;
+    } else if ((arg == "--help" || arg == "-h") && flags) {
+      flags->help = true;
+    } else if (arg == "--no-verify") {
+      options.verify = false;
+    } else if (arg == "--no-callgrind-toggles") {
+      options.callgrind_toggles = false;
+    } else {
+      Result<std::string> v = value();
+      if (!v.ok()) return v.status();
+      const std::string& text = *v;
+      if (arg == "--workload") {
+        for (std::string& name : SplitCommas(text)) {
+          if (std::find(known.begin(), known.end(), name) == known.end()) {
+            return Status::InvalidArgument("unknown workload '" + name + "' (see --list)");
+          }
+          options.workloads.push_back(std::move(name));
+        }
+      } else if (arg == "--backend") {
+        for (const std::string& name : SplitCommas(text)) {
+          std::optional<BackendKind> kind = ParseBackendName(name);
+          if (!kind) return Status::InvalidArgument("unknown backend '" + name + "' (see --list)");
+          options.backends.push_back(*kind);
+        }
+      } else if (arg == "--runs") {
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.runs));
+      } else if (arg == "--scale") {
+        STABLEVFS_RETURN_IF_ERROR(ParseScale(text, options.scale));
+      } else if (arg == "--value-bytes") {
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.value_bytes));
+      } else if (arg == "--churn-cycles") {
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.churn_cycles));
+      } else if (arg == "--churn-sample-every") {
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.churn_sample_every));
+        if (options.churn_sample_every == 0) return Status::InvalidArgument("--churn-sample-every must be >= 1");
+      } else if (arg == "--corpora") {
+        options.corpora_dir = text;
+      } else if (arg == "--build-type") {
+        options.build_type = text;
+      } else if (arg == "--goal-clock") {
+        if (text != "wall" && text != "cpu") return Status::InvalidArgument("--goal-clock is wall or cpu");
+        options.goals_on_cpu_time = text == "cpu";
+      } else if (arg == "--tmpdir") {
+        options.temp_dir = text;
+      } else if (arg == "--json" && flags) {
+        flags->json_path = text;
+      } else if (arg == "--markdown" && flags) {
+        flags->markdown_path = text;
+      } else {
+        return Status::InvalidArgument("unknown option '" + arg + "'");
+      }
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+Result<BenchOptions> ParseBenchArgs(const std::vector<std::string>& args) { return Parse(args, nullptr); }
+
+int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CommandFlags flags;
+  Result<BenchOptions> options = Parse(args, &flags);
+  if (!options.ok()) {
+    err << "stablevfs bench: " << options.status().message() << "\n" << BenchUsage();
+    return 2;
+  }
+  if (flags.help) {
+    out << BenchUsage();
+    return 0;
+  }
+  if (flags.list) {
+    out << "workloads:";
+    for (const std::string& name : WorkloadNames()) out << " " << name;
+    out << "\nbackends:";
+    for (BackendKind kind : kAllBackends) out << " " << BackendName(kind);
+    out << "\n";
+    return 0;
+  }
+  if (flags.json_path.empty() && !flags.no_json) {
+    // Every run leaves a JSON record unless told not to; the name carries the start time so runs never
+    // overwrite each other. Reported only: the time decides nothing.
+    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    const std::filesystem::path dir = std::filesystem::path("build") / "bench-results";
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) {
+      err << "stablevfs bench: cannot create " << dir.string() << ": " << error.message() << "\n";
+      return 2;
+    }
+    flags.json_path = (dir / ("vfs-bench-" + std::string(stamp) + ".json")).string();
+  }
+  // Open the outputs before running, so a typo in a path does not cost a whole benchmark.
+  std::ofstream json_file;
+  std::ofstream markdown_file;
+  if (!flags.json_path.empty()) {
+    json_file.open(flags.json_path);
+    if (!json_file) {
+      err << "stablevfs bench: cannot write " << flags.json_path << "\n";
+      return 2;
+    }
+  }
+  if (!flags.markdown_path.empty()) {
+    markdown_file.open(flags.markdown_path);
+    if (!markdown_file) {
+      err << "stablevfs bench: cannot write " << flags.markdown_path << "\n";
+      return 2;
+    }
+  }
+  if (!flags.quiet) options->progress = &err;
+  const BenchReport report = RunVfsBenchmarks(*options);
+  WriteMarkdown(report, flags.markdown_path.empty() ? out : markdown_file);
+  if (json_file.is_open()) {
+    WriteJson(report, json_file);
+    json_file.flush();
+    if (!json_file) {
+      err << "stablevfs bench: error writing " << flags.json_path << "\n";
+      return 2;
+    }
+    if (!flags.quiet) err << "JSON report: " << flags.json_path << "\n";
+  }
+  return report.ok() ? 0 : 1;
+}
+
+}  // namespace stablevfs::bench

@@ -1,0 +1,48 @@
+#include "bench/workloads/timed_region.h"
+
+#include <time.h>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define STABLEVFS_BENCH_CALLGRIND 1
+#else
+#define STABLEVFS_BENCH_CALLGRIND 0
+#endif
+
+namespace stablevfs::bench {
+namespace {
+
+std::chrono::nanoseconds ThreadCpuTime() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
+}  // namespace
+
+bool CallgrindTogglesCompiled() { return STABLEVFS_BENCH_CALLGRIND != 0; }
+
+void TimedRegion::Begin() {
+  assert(!inside_);
+  inside_ = true;
+#if STABLEVFS_BENCH_CALLGRIND
+  if (callgrind_toggles_) CALLGRIND_TOGGLE_COLLECT;
+#endif
+  // Read the clocks last on the way in and first on the way out, so the toggles are not timed.
+  started_cpu_ = ThreadCpuTime();
+  started_ = std::chrono::steady_clock::now();
+}
+
+void TimedRegion::End() {
+  const auto now = std::chrono::steady_clock::now();
+  const std::chrono::nanoseconds now_cpu = ThreadCpuTime();
+  assert(inside_);
+  elapsed_ += std::chrono::duration_cast<std::chrono::nanoseconds>(now - started_);
+  cpu_ += now_cpu - started_cpu_;
+#if STABLEVFS_BENCH_CALLGRIND
+  if (callgrind_toggles_) CALLGRIND_TOGGLE_COLLECT;
+#endif
+  inside_ = false;
+}
+
+}  // namespace stablevfs::bench

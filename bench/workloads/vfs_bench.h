@@ -1,0 +1,179 @@
+// The VFS workload benchmark: every workload of workload.h on every backend of bench_backend.h, reported
+// as a Markdown table and a JSON document, with the project's goals judged at the end.
+//
+//   BenchOptions options;                         // or ParseBenchArgs(argv...) for `stablevfs bench`
+//   options.build_type = "RelWithDebInfo";        // the caller knows how it was built
+//   BenchReport report = RunVfsBenchmarks(options);
+//   WriteMarkdown(report, std::cout);
+//   WriteJson(report, json_file);
+//
+// Method (docs/benchmarks.md): for each workload and backend, `runs` times: open a fresh backend, run the
+// untimed setup, run the timed part (TimedRegion), verify the result untimed, read the sizes. The reported
+// time is the median of the runs; the stable-memory numbers are those of the first run (they are
+// deterministic: every run must report the same, and a difference is recorded as a note). A run that fails
+// (error, trap, wrong result) marks that workload/backend as failed with the reason; the others go on.
+//
+// Goals judged (REFERENCE.md section 5; backend `icstable`, the library without the simulator's
+// bookkeeping): median time within 1.3x memdb on every workload that writes (write, churn, load) and 1.15x
+// on every read workload, on the wall clock unless goals_on_cpu_time;
+// stable memory after reset_insert_1000 at most 0.5 MiB (524,288 bytes); the churn test's footprint growth
+// per cycle (bounded means zero growth over the second half of the cycles; layout 6 is expected to fail).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "bench/workloads/bench_backend.h"
+#include "bench/workloads/workload.h"
+#include "lib/core/status.h"
+
+namespace stablevfs::bench {
+
+struct BenchOptions {
+  // Workload names to run (see WorkloadNames()); empty: all.
+  std::vector<std::string> workloads;
+  // Backends to run; empty: all four.
+  std::vector<BackendKind> backends;
+  // Timed runs per workload and backend; the median is reported. 0: open and set up once, run nothing
+  // timed and read no sizes (the baseline of whole-process instruction counts, see bench/callgrind.sh).
+  uint32_t runs = 5;
+  // Verify each run's result and read the sizes afterwards (untimed). Off only for whole-process
+  // instruction counting, where that work would be counted with the workload; the sizes are then absent.
+  bool verify = true;
+  // Which clock the time goals judge: wall clock (steady_clock, the default) or the thread's CPU time,
+  // which is the sounder choice on a machine shared with other work (both ratios are always reported).
+  bool goals_on_cpu_time = false;
+  // Toggle Callgrind's collection around each timed region (when compiled in; see timed_region.h). Off for
+  // whole-process counting under --collect-atstart=yes.
+  bool callgrind_toggles = true;
+  // Sizes (see WorkloadParams).
+  double scale = 1.0;
+  uint32_t value_bytes = 100;
+  uint32_t churn_cycles = 100;
+  uint32_t churn_sample_every = 10;
+  // The folder holding workloads/chinook and workloads/northwind. Empty: DefaultCorporaDir().
+  std::filesystem::path corpora_dir;
+  // Passed in by the caller and only reported (the library cannot know how the binary was built).
+  std::string build_type;
+  // Where the `unix` backend puts its temporary files; empty: the system temporary directory.
+  std::filesystem::path temp_dir;
+  // When set, one line per finished workload/backend (for a terminal). Not owned.
+  std::ostream* progress = nullptr;
+};
+
+// $STABLEVFS_CORPORA when set; else <repo>/../shared/corpora, the repository located from this source
+// file's path at build time; else ../shared/corpora relative to the working directory.
+std::filesystem::path DefaultCorporaDir();
+
+struct BackendResult {
+  BackendKind backend = BackendKind::kMemdb;
+  // Empty when every run succeeded; else why the first failing run failed (the numbers below are then
+  // those of the runs that completed, possibly none).
+  std::string error;
+  std::vector<int64_t> run_ns;   // timed-region wall-clock duration of each successful run
+  std::optional<int64_t> median_ns;
+  std::vector<int64_t> run_cpu_ns;  // the thread's CPU time in the timed region, per run
+  std::optional<int64_t> median_cpu_ns;
+  std::optional<double> ratio_to_memdb;      // median / memdb median of the same workload
+  std::optional<double> cpu_ratio_to_memdb;  // the same for the CPU-time medians
+  // icstable-sim only, over the timed region of the first run.
+  std::optional<StableCost> cost;
+  // icstable backends only: the stable memory after the run.
+  std::optional<uint64_t> stable_pages;
+  std::optional<uint64_t> stable_bytes;
+  std::optional<uint64_t> db_size_bytes;  // PRAGMA page_count * page_size after the run
+  uint64_t rows_read = 0;
+  uint64_t rows_written = 0;
+  uint64_t table_rows = 0;
+  std::vector<FootprintSample> footprint;  // churn on icstable backends: pages after every N cycles
+  std::vector<std::string> notes;          // e.g. a counter that differed between runs
+};
+
+struct WorkloadResult {
+  std::string name;
+  WorkloadKind kind = WorkloadKind::kWrite;
+  std::string description;
+  std::string skipped;  // non-empty: why it did not run (missing corpus)
+  std::vector<BackendResult> backends;
+
+  const BackendResult* Find(BackendKind kind) const;
+};
+
+struct GoalResult {
+  std::string name;    // e.g. "write time within 1.3x memdb"
+  std::string scope;   // the workload(s) judged
+  std::string detail;  // the measured value and the limit
+  // nullopt: could not be judged (backend or workload not run, or failed).
+  std::optional<bool> pass;
+};
+
+struct BenchEnvironment {
+  std::string machine;  // uname: sysname release machine
+  std::string date_utc;  // ISO 8601, when the run started
+  std::string sqlite_version;
+  std::string build_type;
+  std::string compiler;
+  bool callgrind_toggles = false;  // CallgrindTogglesCompiled() and BenchOptions::callgrind_toggles
+  bool goals_on_cpu_time = false;  // BenchOptions::goals_on_cpu_time
+  uint32_t runs = 0;
+  double scale = 1.0;
+  uint32_t value_bytes = 0;
+  uint32_t churn_cycles = 0;
+  uint32_t churn_sample_every = 0;
+  std::string corpora_dir;
+};
+
+struct BenchReport {
+  BenchEnvironment environment;
+  std::vector<WorkloadResult> workloads;
+  std::vector<GoalResult> goals;
+
+  // True when no workload/backend failed (skipped workloads are not failures).
+  bool ok() const;
+};
+
+// Runs the benchmark. Unknown workload names are reported as skipped with the reason; use ParseBenchArgs
+// to reject them up front. Never throws for a failing run: a Trap or SQLite error is recorded in the
+// BackendResult.
+BenchReport RunVfsBenchmarks(const BenchOptions& options);
+
+// The goals of the header comment, judged on `report.workloads` (ratios must already be filled in, as
+// RunVfsBenchmarks does). One result per judged workload for the time goals, one for the reset footprint,
+// one per icstable backend for the churn footprint.
+std::vector<GoalResult> JudgeGoals(const BenchReport& report);
+
+// A Markdown report: environment, one table row per workload and backend, the churn footprint series, the
+// goals.
+void WriteMarkdown(const BenchReport& report, std::ostream& out);
+
+// The same as one JSON object: {"environment": {...}, "workloads": [{"name", "kind", "description",
+// "skipped", "backends": [{"backend", "error", "run_ns", "median_ns", "run_cpu_ns", "median_cpu_ns",
+// "ratio_to_memdb", "cpu_ratio_to_memdb", "stable_bytes_written",
+// "dirty_pages_4k", "stable_instructions", "messages", "stable_pages", "stable_bytes", "db_size_bytes",
+// "rows_read", "rows_written", "table_rows", "footprint": [{"cycle", "stable_pages"}], "notes"}]}],
+// "goals": [{"name", "scope", "detail", "pass"}], "ok"}. Absent numbers are null.
+void WriteJson(const BenchReport& report, std::ostream& out);
+
+// Command-line front end for `stablevfs bench`: parses
+//   --workload NAME[,NAME...] (repeatable)   --backend NAME[,NAME...] (repeatable)
+//   --runs N   --scale X   --value-bytes N   --churn-cycles N   --churn-sample-every N
+//   --corpora DIR   --build-type S   --tmpdir DIR   --no-verify   --no-callgrind-toggles   --goal-clock wall|cpu
+// into `options` (JSON and Markdown destinations are the caller's business: see RunBenchCommand).
+// Errors: kInvalidArgument naming the bad argument or unknown name.
+Result<BenchOptions> ParseBenchArgs(const std::vector<std::string>& args);
+
+// The usage text of the options above.
+std::string BenchUsage();
+
+// `stablevfs bench [options] [--json FILE | --no-json] [--markdown FILE] [--list] [--quiet] [--help]`:
+// parses, runs, writes Markdown to `out` (or to FILE with --markdown) and a JSON report to FILE (default:
+// build/bench-results/vfs-bench-<UTC time>.json below the working directory; none with --no-json). --list
+// prints the workload and backend names. Progress goes to `err` unless --quiet. Returns the process exit code: 0 all
+// runs succeeded, 1 a run failed, 2 bad arguments or an unwritable output file.
+int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
+
+}  // namespace stablevfs::bench
