@@ -258,17 +258,24 @@ Status SqliteConnection::Run(sqlite3_stmt* stmt, std::string_view sql, std::span
     if (rc != SQLITE_OK) status = SqliteError(rc, sql);
   }
   if (status.ok()) {
-    const int columns = sqlite3_column_count(stmt);
-    if (rows != nullptr) {
+    // The result's shape is read after the first step, never before: a cached statement whose schema changed
+    // is re-prepared inside sqlite3_step, and until then it still describes the old columns
+    // (tests/lib/db_schema_change_test.cpp).
+    int columns = -1;
+    auto read_shape = [&] {
+      if (columns >= 0) return;
+      columns = sqlite3_column_count(stmt);
+      if (rows == nullptr) return;
       rows->columns.clear();
       for (int c = 0; c < columns; ++c) {
         const char* name = sqlite3_column_name(stmt, c);
         rows->columns.emplace_back(name != nullptr ? name : "");
       }
-    }
+    };
     for (;;) {
       bool injected = false;
       const int rc = Step(stmt, &injected);
+      if (rc == SQLITE_ROW || rc == SQLITE_DONE) read_shape();
       if (rc == SQLITE_ROW) {
         if (rows != nullptr) {
           Row row;
