@@ -73,6 +73,7 @@ Status Canister::OpenHeap() {
   db_memory_ = memory;
   Db::Options db_options;
   db_options.observer = options_.observer;
+  db_options.auto_vacuum = options_.auto_vacuum;
   Result<std::unique_ptr<Db>> db = Db::Init(*memory, std::move(db_options));
   if (!db.ok()) {
     init_status_ = db.status();

@@ -56,6 +56,7 @@ struct CanisterOptions {
   bool cost_accounting = true;
   std::optional<uint64_t> max_pages;  // capacity limit of the whole stable memory, in 64 KiB pages
   FileObserver* observer = nullptr;   // handed to every Db the canister opens (not owned)
+  AutoVacuum auto_vacuum = AutoVacuum::kNone;  // kFull makes big deletes shrink the file (exercises truncate)
 };
 
 class Canister {

@@ -73,6 +73,11 @@ struct Db::Impl {
        std::unique_ptr<IcstableVfs> vfs_in)
       : claim(std::move(claim_in)), memory(memory_in), layout(std::move(layout_in)), vfs(std::move(vfs_in)) {}
 
+  AutoVacuum auto_vacuum = AutoVacuum::kNone;  // set by the first update of a fresh file
+  // The current update wrote through an autocommit before its transaction (auto_vacuum above): abandoning it
+  // must also drop SQLite's page cache.
+  bool reset_connection_if_abandoned = false;
+
   // Connections close first (with the overlay still attached, so a rollback during the close has somewhere to
   // write), then the VFS is unregistered, then the layout goes, and the memory is released last.
   ~Impl() {
@@ -175,7 +180,8 @@ struct Db::Impl {
   // cache might not match stable memory any more (the VFS failed during the update, SQLite ended the
   // transaction on its own, or the ROLLBACK failed). May throw a trap raised during the ROLLBACK.
   void AbandonUpdate(uint64_t vfs_failures_before) {
-    bool reset = vfs->counters().failures != vfs_failures_before;
+    bool reset = reset_connection_if_abandoned || vfs->counters().failures != vfs_failures_before;
+    reset_connection_if_abandoned = false;
     if (!reset && update_conn) {
       if (update_conn->autocommit()) {
         reset = true;
@@ -194,6 +200,7 @@ struct Db::Impl {
     STABLEVFS_RETURN_IF_ERROR(CheckUsable("Update", /*allow_importing=*/false));
     FlagScope scope(in_update);
     bool user_exception = false;  // fn threw: rethrown after a clean rollback, the Db stays usable
+    reset_connection_if_abandoned = false;
     try {
       STABLEVFS_RETURN_IF_ERROR(EnsureUpdateConnection());
       SeedPrng();
@@ -204,7 +211,17 @@ struct Db::Impl {
       });
       vfs->set_overlay(overlay.get());
 
-      Status status = update_conn->RunControl(SqliteConnection::Control::kBeginImmediate);
+      // auto_vacuum can only be chosen while the file is new, and outside a transaction (inside one SQLite
+      // ignores it); setting it makes SQLite write page 1 in its own autocommit transaction. So it is set here,
+      // in the first update of a fresh file, once the overlay is in place to receive that write. If this update
+      // then fails, SQLite believes page 1 is stored while the overlay is dropped: the connection is reset.
+      Status status;
+      if (auto_vacuum != AutoVacuum::kNone && base->meta().db_size == 0) {
+        reset_connection_if_abandoned = true;
+        status = update_conn->ExecuteScript(auto_vacuum == AutoVacuum::kFull ? "PRAGMA auto_vacuum = FULL"
+                                                                              : "PRAGMA auto_vacuum = INCREMENTAL");
+      }
+      if (status.ok()) status = update_conn->RunControl(SqliteConnection::Control::kBeginImmediate);
       if (status.ok()) {
         try {
           status = fn(*update_conn);
@@ -358,6 +375,7 @@ Result<std::unique_ptr<Db>> Db::Init(StableMemory& memory, Options options) {
   Result<std::unique_ptr<IcstableVfs>> vfs = IcstableVfs::Register(**layout, std::move(vfs_options));
   if (!vfs.ok()) return vfs.status();
   auto impl = std::make_unique<Impl>(std::move(claim), memory, std::move(layout).value(), std::move(vfs).value());
+  impl->auto_vacuum = options.auto_vacuum;
   return std::unique_ptr<Db>(new Db(std::move(impl)));
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lib/core/status.h"
+#include "lib/db/auto_vacuum.h"
 #include "lib/db/connection.h"
 #include "lib/layout/layout.h"
 #include "lib/memory/stable_memory.h"
@@ -55,6 +56,8 @@ struct ChecksumProgress {
 struct DbOptions {
   // Sees every write SQLite makes to /main.db (a harness seam; production leaves it null). Not owned.
   FileObserver* observer = nullptr;
+  // See AutoVacuum.
+  AutoVacuum auto_vacuum = AutoVacuum::kNone;
   // The simulated clock for xCurrentTime, in Unix milliseconds. Default: 0 (the epoch), so runs replay.
   std::function<int64_t()> clock_ms;
 };
