@@ -54,11 +54,10 @@ Args::Args(std::string command, std::vector<OptionSpec> specs, int argc, char** 
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) {
-      throw UsageError("stablevfs " + command_ + ": unknown option '--" + name + "' (see 'stablevfs " + command_ +
-                       " --help')");
+      throw UsageError("unknown option '--" + name + "' (see 'stablevfs " + command_ + " --help')");
     }
     if (!spec->takes_value) {
-      if (inline_value) throw UsageError("stablevfs " + command_ + ": option '--" + name + "' takes no value");
+      if (inline_value) throw UsageError("option '--" + name + "' takes no value");
       values_[name] = "";
       continue;
     }
@@ -67,7 +66,7 @@ Args::Args(std::string command, std::vector<OptionSpec> specs, int argc, char** 
     } else if (i + 1 < argc) {
       values_[name] = argv[++i];
     } else {
-      throw UsageError("stablevfs " + command_ + ": option '--" + name + "' needs a value (" + spec->value_name + ")");
+      throw UsageError("option '--" + name + "' needs a value (" + spec->value_name + ")");
     }
   }
 }

@@ -1,0 +1,74 @@
+#include "harness/driver/replay.h"
+
+#include <algorithm>
+
+#include "harness/ops/catalogue_setup.h"
+
+namespace stablevfs::driver {
+namespace {
+
+std::string Where(const scenario::Step& step, size_t index) {
+  return step.line > 0 ? "line " + std::to_string(step.line) : "step " + std::to_string(index + 1);
+}
+
+ReplayResult Failed(std::string failure) {
+  ReplayResult result;
+  result.failure = std::move(failure);
+  return result;
+}
+
+}  // namespace
+
+ReplayResult Replay(const scenario::Scenario& scenario, const ReplayOptions& options) {
+  ReplayResult result;
+  const std::vector<std::string>& declared = scenario.expect_violations;
+  ops::Session session({.seed = scenario.seed.value_or(0), .faults = options.faults});
+  for (size_t i = 0; i < scenario.steps.size(); ++i) {
+    const scenario::Step& step = scenario.steps[i];
+    result.records.push_back(session.Run(step.op));
+    const ops::StepRecord& record = result.records.back();
+    if (step.expect && record.outcome != step.expect) {
+      result.failure = Where(step, i) + ": expected " + std::string(ops::OutcomeName(*step.expect)) + ", got " +
+                       (record.outcome ? std::string(ops::OutcomeName(*record.outcome)) : "no message") +
+                       (record.detail.empty() ? "" : " (" + record.detail + ")");
+      if (!record.ok()) result.violation = record.violations.front();
+      return result;
+    }
+    if (!record.ok()) {
+      const ops::Violation& first = record.violations.front();
+      result.violation = first;
+      if (std::find(declared.begin(), declared.end(), first.property) != declared.end()) {
+        result.passed = true;
+        return result;
+      }
+      result.failure = Where(step, i) + ": unexpected violation " + first.property + ": " + first.message;
+      return result;
+    }
+  }
+  if (!declared.empty()) {
+    std::string names;
+    for (const std::string& name : declared) names += (names.empty() ? "" : ", ") + name;
+    result.failure = "expected a violation of " + names + ", but every judgement held";
+    return result;
+  }
+  result.passed = true;
+  return result;
+}
+
+ReplayResult ReplayText(std::string_view text, const ReplayOptions& options) {
+  scenario::ParseOptions parse;
+  parse.catalogue = &ops::RegisterCatalogue();
+  scenario::ScenarioResult parsed = scenario::ParseScenario(text, "<scenario>", parse);
+  if (!parsed.ok()) return Failed(parsed.error().ToString());
+  return Replay(parsed.value(), options);
+}
+
+ReplayResult ReplayFile(const std::string& path, const ReplayOptions& options) {
+  scenario::ParseOptions parse;
+  parse.catalogue = &ops::RegisterCatalogue();
+  scenario::ScenarioResult parsed = scenario::LoadScenarioFile(path, parse);
+  if (!parsed.ok()) return Failed(parsed.error().ToString());
+  return Replay(parsed.value(), options);
+}
+
+}  // namespace stablevfs::driver

@@ -1,0 +1,167 @@
+// Judge: the judgement after every message (ARCHITECTURE.md, "The judgement after every message").
+//
+//   outcome    what the judge checks
+//   committed  the page model commits the message's pending writes; the stable image, decoded by the checker's
+//              own decoders (MemoryManager header -> MemoryId 120 -> layout 6 -> logical file), is exactly the
+//              page model's bytes; the data model advanced (the interpreter replays the work first) and the
+//              canonical dump of the decoded image equals the data model's.
+//   error      the page model drops the pending writes; the active superblock and everything the page map
+//              reaches are byte-identical to before (check::CompareActiveState); the data is unchanged (same
+//              dump comparison); a probe query on the live handle still works.
+//   trapped    every byte of stable memory and its size equal the state before the message
+//              (SimStableMemory::Matches); the page model drops the pending writes.
+//   crashed    after the reboot the decoded logical file is the page model's old bytes or its pending image,
+//              never a third; the page model commits or discards accordingly (the interpreter then replays the
+//              work into the data model if the new state survived).
+//   always     fsck (CheckLayout6, and the MemoryManager header) reports no problem (orphans are allowed);
+//              last_tx_id moves as check::CheckTxIdTransition allows; PRAGMA integrity_check is "ok" on the
+//              live handle; a fresh open of the same bytes (a new MemoryManager and Db on a read-only view of
+//              the snapshot, what an upgrade would see) sees the same superblock and the same rows as the live
+//              handle, and both see the rows the decoded image holds. While an import is in progress the
+//              database cannot be opened, so the checks that need a connection are skipped then.
+//
+// Why the SUT's data is dumped from the decoded image and not through the library: lib/db does not expose its
+// sqlite3 handle (and should not), and dumping what the independent checker resolved from stable memory also
+// proves what is durably stored, not what a page cache remembers. The live handle is still read (every table
+// through Connection::Query) and compared with the fresh open and the image, so a stale page cache or a
+// connection that outlived a failed publish is caught too.
+//
+// The judge never changes stable memory and runs outside messages. Every check appends Violations; nothing
+// throws for a finding (a harness bug may still throw).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/check/layout6_check.h"
+#include "harness/check/memory_manager_check.h"
+#include "harness/model/canonical_dump.h"
+#include "harness/model/data_model.h"
+#include "harness/model/page_model.h"
+#include "harness/model/sqlite_db.h"
+#include "harness/ops/op.h"
+#include "harness/ops/snapshot_views.h"
+#include "harness/sim/canister.h"
+#include "harness/sim/memory_snapshot.h"
+
+namespace stablevfs::ops {
+
+// One judgement that did not hold: the property (a permanent name, below) and what was seen.
+struct Violation {
+  std::string property;
+  std::string message;
+  bool operator==(const Violation&) const = default;
+};
+
+// The permanent property names (scenario files name them in `expect-violation`).
+namespace property {
+inline constexpr std::string_view kFsck = "fsck";                      // checker problems in the image
+inline constexpr std::string_view kImage = "image";                    // decoded logical file != page model
+inline constexpr std::string_view kTxId = "txid";                      // last_tx_id / db_size moved wrongly
+inline constexpr std::string_view kActiveState = "error.active_state"; // an error changed the active state
+inline constexpr std::string_view kProbe = "error.probe";              // the database unusable after an error
+inline constexpr std::string_view kTrapRollback = "trap.rollback";     // a trap left stable memory changed
+inline constexpr std::string_view kCrashAtomicity = "crash.atomicity"; // a crash left a third state
+inline constexpr std::string_view kData = "data";                      // dump of the image != data model
+inline constexpr std::string_view kIntegrity = "integrity";            // PRAGMA integrity_check not ok
+inline constexpr std::string_view kFreshOpen = "fresh_open";           // fresh open differs from live handle
+inline constexpr std::string_view kReopen = "reopen";                  // the canister cannot open its memory
+inline constexpr std::string_view kModelAgreement = "model.agreement"; // SUT and data model disagree on SQL
+inline constexpr std::string_view kQueryResult = "query.result";       // a query's result differs
+inline constexpr std::string_view kChecksum = "checksum";              // stored checksum wrong
+inline constexpr std::string_view kExport = "export";                  // exported bytes wrong
+inline constexpr std::string_view kImport = "import";                  // an import rule not kept
+inline constexpr std::string_view kMigrate = "migrate";                // migrations / schema_version wrong
+inline constexpr std::string_view kHarness = "harness";                // the harness itself failed
+}  // namespace property
+
+// How a crash was resolved against the page model.
+enum class CrashResolution : uint8_t {
+  kNone,     // not a crash
+  kOld,      // the old state survived (or old and new are the same bytes)
+  kNew,      // the new state survived
+  kNeither,  // a third state: violation
+};
+
+// One memory state as the checker sees it. Owns everything the views point into, so keep it in the
+// unique_ptr DecodeState returns.
+struct DecodedState {
+  std::unique_ptr<SnapshotSource> raw;                  // the whole stable memory
+  check::MemoryManagerReport manager;                   // when the canister uses a MemoryManager
+  std::unique_ptr<check::VirtualMemorySource> memory;   // the database's virtual memory, or null
+  const check::ByteSource* source = nullptr;            // memory.get() or raw.get(); null when not found
+  std::vector<check::Problem> problems;                 // MemoryManager and extraction problems
+  std::optional<check::Superblock6> superblock;        // when the source holds one with our magic
+  bool layout_checked = false;                          // full decode: `layout` is meaningful
+  check::Layout6Report layout;
+  bool resolved = false;
+  std::vector<uint8_t> logical;                         // the logical file, when resolved
+  std::string resolve_error;                            // why it could not be resolved
+
+  bool importing() const { return superblock && (superblock->flags & check::layout6::kFlagImporting) != 0; }
+  // Stock SQLite on a private copy of `logical`, opened on first use. REQUIRES: resolved.
+  sqlite3* ImageDb() const;
+
+ private:
+  mutable model::SqliteHandle image_db_;
+};
+
+struct JudgeOptions {
+  bool use_memory_manager = true;
+  uint8_t memory_id = 120;
+  // Tables only one side keeps (the library's migration record); left out of the data comparison.
+  std::vector<std::string> exclude_tables = {"_stablevfs_migrations"};
+  // The largest logical file the checker resolves (a corrupt db_size must not exhaust the heap).
+  uint64_t logical_bytes_max = uint64_t{1} << 30;
+};
+
+class Judge {
+ public:
+  explicit Judge(JudgeOptions options = {});
+
+  const JudgeOptions& options() const { return options_; }
+  model::DumpOptions dump_options() const;
+
+  // Decodes `snapshot`. With `full`, also validates the whole layout and resolves the logical file;
+  // without, only the superblock and the sources (enough for CompareActiveState and CheckTxIdTransition).
+  std::unique_ptr<DecodedState> Decode(const sim::MemorySnapshot& snapshot, bool full) const;
+
+  // Settles the page model for `outcome` (see the table above) and checks that the decoded image equals the
+  // page model's committed bytes afterwards. `query`: the message was a query (its writes are discarded).
+  // `new_state_possible`: a crash happened where the new state may legitimately persist (during the publish,
+  // after SQLite's COMMIT); a crash anywhere else must leave the old state.
+  CrashResolution SettlePageModel(Outcome outcome, bool query, bool new_state_possible, const DecodedState& after,
+                                  model::PageModel& page_model, std::vector<Violation>* out) const;
+
+  // fsck: MemoryManager header and layout-6 problems of `after`.
+  void CheckFsck(const DecodedState& after, std::vector<Violation>* out) const;
+  // last_tx_id may advance by at most `max_advance`; db_size changes only with it.
+  void CheckTxId(const DecodedState& before, const DecodedState& after, uint64_t max_advance,
+                 std::vector<Violation>* out) const;
+  // error: the active state of `baseline` is byte-identical in `after`.
+  void CheckActiveStateKept(const DecodedState& baseline, const DecodedState& after,
+                            std::vector<Violation>* out) const;
+  // trapped: stable memory is byte-identical to `before`.
+  void CheckTrapRollback(sim::SimStableMemory& memory, const sim::MemorySnapshot& before,
+                         std::vector<Violation>* out) const;
+  // The canonical dump of the decoded image equals the data model's (tables in exclude_tables left out).
+  void CheckData(const DecodedState& after, const model::DataModel& data_model, std::vector<Violation>* out) const;
+  // The checks that need a connection: integrity_check on the live handle, the fresh open (superblock and
+  // rows), and with `probe` a trivial query on the live handle. Skipped (but the superblock compared) while
+  // importing. REQUIRES: `after` is the snapshot of the canister's memory now, outside any message.
+  void CheckLive(sim::Canister& canister, const sim::MemorySnapshot& after_snapshot, const DecodedState& after,
+                 bool probe, std::vector<Violation>* out) const;
+
+ private:
+  JudgeOptions options_;
+};
+
+// FNV-1a 64 (REFERENCE 3.1), written again here on purpose: the judge must not trust lib's Fnv1a64 to check
+// the checksum lib stores.
+uint64_t Fnv1a64Of(std::span<const uint8_t> bytes);
+
+}  // namespace stablevfs::ops

@@ -1,0 +1,135 @@
+// Case driver: seeded cases are deterministic, every crash model runs clean on the library, and a case's
+// scenario replays.
+//
+// Goal: the properties a CI gate relies on. The same campaign seed and case index must give byte-identical
+// step records (so a failure reproduces from two numbers); each crash model must actually inject its kind of
+// fault (traps for ic, errors for error, power loss for powerloss, torn writes for torn) and the judge must find
+// nothing wrong with a correct library; the scenario text of a case must replay to the same outcomes.
+// Method: RunCase with small step counts and the default weights, except that arm ops are five times as
+// frequent, so that every crash model fires its faults within a few dozen ops.
+#include "harness/driver/case_runner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "failpoints/registry.h"
+#include "harness/driver/replay.h"
+#include "harness/ops/weights.h"
+
+namespace stablevfs::driver {
+namespace {
+
+using scenario::CrashModel;
+
+ops::GeneratorWeights Weights(std::string_view text) {
+  ops::Parsed<ops::GeneratorWeights> weights = ops::ParseWeights(text);
+  if (!weights.ok()) throw std::invalid_argument(weights.error().message);
+  return weights.value();
+}
+
+constexpr std::string_view kCleanWeights = "arm=15";
+
+class DriverCaseTest : public ::testing::Test {
+ protected:
+  void TearDown() override { fp::ClearAll(); }
+};
+
+TEST_F(DriverCaseTest, SeedsMixWithSplitMix64) {
+  EXPECT_EQ(ops::MixSeed(0), 0xe220a8397b1dcdafull);  // SplitMix64's first output from state 0
+  EXPECT_EQ(CaseSeed(5, 3), ops::MixSeed(5 ^ ops::MixSeed(3)));
+  EXPECT_NE(CaseSeed(5, 3), CaseSeed(5, 4));
+  EXPECT_NE(CaseSeed(5, 3), CaseSeed(6, 3));
+}
+
+TEST_F(DriverCaseTest, ArmSitesCarryTheCrashModelsAction) {
+  for (const ops::ArmSite& site : ArmSitesFor(CrashModel::kIc)) {
+    EXPECT_EQ(site.actions, std::vector<fp::Action>{fp::Action::kTrap}) << site.name;
+  }
+  const std::vector<ops::ArmSite> error = ArmSitesFor(CrashModel::kError);
+  EXPECT_TRUE(std::none_of(error.begin(), error.end(), [](const ops::ArmSite& s) { return s.name == "memory.write"; }));
+  for (const ops::ArmSite& site : ArmSitesFor(CrashModel::kTorn)) {
+    EXPECT_EQ(site.actions.front(), site.name == "memory.write" ? fp::Action::kTorn : fp::Action::kCrash);
+  }
+  EXPECT_EQ(ArmSitesFor(CrashModel::kPowerloss).size(), ArmSitesFor(CrashModel::kIc).size());
+}
+
+TEST_F(DriverCaseTest, SameSeedGivesByteIdenticalStepRecords) {
+  CaseConfig config{.seed = 99, .case_index = 2, .steps = 40, .crash_model = CrashModel::kTorn,
+                    .faults = "", .weights = Weights(kCleanWeights)};
+  const CaseResult first = RunCase(config);
+  const CaseResult second = RunCase(config);
+  ASSERT_EQ(first.records.size(), second.records.size());
+  for (size_t i = 0; i < first.records.size(); ++i) {
+    EXPECT_EQ(first.records[i].ToString(), second.records[i].ToString()) << i;
+    EXPECT_EQ(first.records[i], second.records[i]) << i;
+  }
+  EXPECT_EQ(first.scenario, second.scenario);
+  config.case_index = 3;
+  EXPECT_NE(RunCase(config).scenario, first.scenario);
+}
+
+TEST_F(DriverCaseTest, EveryCrashModelInjectsItsFaultAndRunsClean) {
+  struct Expectation {
+    CrashModel model;
+    ops::Outcome outcome;  // the outcome the model's arm ops produce
+    std::string fired;     // an action suffix that must appear in some fired list
+  } expectations[] = {
+      {CrashModel::kIc, ops::Outcome::kTrapped, ":trap"},
+      {CrashModel::kError, ops::Outcome::kError, ":error"},
+      {CrashModel::kPowerloss, ops::Outcome::kCrashed, ":crash"},
+      {CrashModel::kTorn, ops::Outcome::kCrashed, "memory.write:torn"},
+  };
+  for (const Expectation& e : expectations) {
+    size_t outcomes = 0;
+    size_t fired = 0;
+    for (uint64_t index = 0; index < 3; ++index) {
+      const CaseResult result = RunCase({.seed = 2024, .case_index = index, .steps = 40, .crash_model = e.model,
+                                         .faults = "", .weights = Weights(kCleanWeights)});
+      EXPECT_TRUE(result.ok()) << scenario::CrashModelName(e.model) << " case " << index << "\n"
+                               << result.records[result.first_violation->step].ToString();
+      for (const ops::StepRecord& record : result.records) {
+        if (record.outcome == e.outcome) ++outcomes;
+        for (const std::string& f : record.fired) {
+          if (f.find(e.fired) != std::string::npos) ++fired;
+        }
+      }
+    }
+    EXPECT_GT(outcomes, 0u) << scenario::CrashModelName(e.model);
+    EXPECT_GT(fired, 0u) << scenario::CrashModelName(e.model);
+  }
+}
+
+TEST_F(DriverCaseTest, CaseScenarioReplays) {
+  const CaseResult result = RunCase({.seed = 5, .case_index = 0, .steps = 30, .crash_model = CrashModel::kPowerloss,
+                                     .faults = "", .weights = Weights(kCleanWeights)});
+  ASSERT_TRUE(result.ok());
+  const ReplayResult replay = ReplayText(result.scenario);
+  EXPECT_TRUE(replay.passed) << replay.failure;
+  EXPECT_EQ(replay.records.size(), result.records.size());
+}
+
+TEST_F(DriverCaseTest, ReplayReportsAnExpectLineThatDoesNotHold) {
+  const ReplayResult replay = ReplayText(
+      "seed 1\n"
+      "update CREATE TABLE t(a PRIMARY KEY)\n"
+      "expect committed\n"
+      "update INSERT INTO t VALUES(1); INSERT INTO t VALUES(1)\n"
+      "expect committed\n");
+  EXPECT_FALSE(replay.passed);
+  EXPECT_EQ(replay.failure.rfind("line 4: expected committed, got error", 0), 0u) << replay.failure;
+}
+
+TEST_F(DriverCaseTest, MaterializedFaultsGoBeforeTheExplicitArms) {
+  std::vector<ops::Op> input = {ops::QueryOp{"SELECT 1"}, ops::ArmOp{"commit.page_write=trap"},
+                                ops::CapacityOp{ops::CapacityOp::Mode::kDefault, 0}, ops::UpgradeOp{}};
+  const std::vector<ops::Op> out = MaterializeFaults(input, "memory.write=1%lost");
+  const std::vector<ops::Op> expected = {ops::ArmOp{"memory.write=1%lost"}, ops::QueryOp{"SELECT 1"},
+                                         ops::ArmOp{"memory.write=1%lost"}, ops::ArmOp{"commit.page_write=trap"},
+                                         ops::CapacityOp{ops::CapacityOp::Mode::kDefault, 0}, ops::UpgradeOp{}};
+  EXPECT_EQ(out, expected);
+  EXPECT_EQ(MaterializeFaults(input, ""), input);
+}
+
+}  // namespace
+}  // namespace stablevfs::driver
