@@ -95,6 +95,9 @@ MessageResult Canister::RunMessage(MessageKind kind, const std::function<Status(
   sim_->BeginMessage(kind);
   try {
     Status status = body();
+    // Whether the message changed stable memory: for a query the IC discards that, and with it the heap state
+    // that described it. Read before CommitMessage, which ends the message's counters.
+    const bool wrote = sim_->dirty_pages() > 0 || sim_->size_pages() != sim_->message_start_size_pages();
     sim_->CommitMessage();  // an error return is a normal reply: the IC keeps what the message wrote
     if (status.ok()) {
       result.outcome = Outcome::kCommitted;
@@ -103,7 +106,11 @@ MessageResult Canister::RunMessage(MessageKind kind, const std::function<Status(
       result.detail = status.ToString();
       result.status = std::move(status);
     }
-    if (kind == MessageKind::kQuery) RebuildHeap();  // a query's heap changes are discarded too
+    // A query that wrote stable memory also changed heap state describing those writes; the IC discards both,
+    // so the heap is rebuilt from the (rolled back) memory. A query that wrote nothing keeps the heap as it is:
+    // rebuilding it anyway would drop a stale update connection and hide the very bug (a page cache ahead of
+    // stable memory after a failed publish) that the harness must catch.
+    if (kind == MessageKind::kQuery && wrote) RebuildHeap();
     return result;
   } catch (const Trap& trap) {
     result.outcome = Outcome::kTrapped;

@@ -72,7 +72,8 @@ class Canister {
 
   // Runs `fn` as one update message. `fn` is not called (kError) when there is no database.
   MessageResult Update(const std::function<Status(Db&)>& fn);
-  // Runs `fn` as one query message: whatever it does to stable memory is discarded.
+  // Runs `fn` as one query message: whatever it does to stable memory is discarded (and the heap is rebuilt
+  // when it wrote any, since the IC discards the query's heap changes too).
   MessageResult Query(const std::function<Status(Db&)>& fn);
   // An upgrade: drops all heap state and runs post_upgrade (MemoryManager load, Db::Init) as one upgrade
   // message; a failing post_upgrade traps and keeps the old state.

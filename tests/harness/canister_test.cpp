@@ -111,6 +111,16 @@ TEST_F(CanisterTest, QueryChangesAreDiscarded) {
   EXPECT_EQ(CountRows(canister), 0);
 }
 
+// A query that writes nothing keeps the heap: rebuilding it from stable memory would silently repair a Db whose
+// page cache ran ahead of stable memory (the bug of REFERENCE 3.2), so the next update could not show it.
+TEST_F(CanisterTest, ReadOnlyQueryKeepsTheHeap) {
+  Canister canister(CanisterOptions{});
+  ASSERT_EQ(canister.Update(CreateTable).outcome, Outcome::kCommitted);
+  const Db* before = canister.db();
+  EXPECT_EQ(CountRows(canister), 0);
+  EXPECT_EQ(canister.db(), before);
+}
+
 TEST_F(CanisterTest, InstructionBudgetTraps) {
   Canister canister(CanisterOptions{});
   ASSERT_EQ(canister.Update(CreateTable).outcome, Outcome::kCommitted);
