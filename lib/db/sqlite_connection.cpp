@@ -1,5 +1,7 @@
 #include "lib/db/sqlite_connection.h"
 
+#include <memory>
+
 #include <sqlite3.h>
 
 #include <climits>
@@ -371,10 +373,11 @@ Status SqliteConnection::ExecuteScript(std::string_view sql) {
     std::string_view tail;
     STABLEVFS_RETURN_IF_ERROR(Prepare(rest, &stmt, &tail, /*persistent=*/false));
     if (stmt == nullptr) break;  // only comments remain
+    // Owned for the whole step: a trap or failpoint abort thrown out of Run must still finalize it, or
+    // sqlite3_close_v2 leaves the connection a zombie that is never freed.
+    const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(stmt, sqlite3_finalize);
     const std::string_view piece = rest.substr(0, rest.size() - tail.size());
-    Status status = Run(stmt, piece, {}, nullptr);
-    sqlite3_finalize(stmt);
-    STABLEVFS_RETURN_IF_ERROR(status);
+    STABLEVFS_RETURN_IF_ERROR(Run(stmt, piece, {}, nullptr));
     rest = tail;
   }
   return Status::Ok();
