@@ -113,10 +113,10 @@ struct PointResult {
   bool operator==(const PointResult&) const = default;
 };
 
-// A violation: of a crash point, or of the dry run itself (no point: the workload fails unfaulted, or the
-// session-wide faults broke it).
+// A violation: of a crash point, or of a run without a point (the plain run of the workload, or the op
+// restarted from its checkpoint: the workload fails unfaulted, or the session-wide faults broke it).
 struct Finding {
-  std::optional<CrashPoint> point;       // nullopt for a dry-run finding
+  std::optional<CrashPoint> point;       // nullopt for a finding without a point
   bool restarted = false;                // the op ran from its snapshot (heap rebuilt), as every point does
   size_t op_index = 0;
   size_t line = 0;                       // the op's line in the workload file (0 when unknown)
@@ -139,7 +139,7 @@ struct SiteActionCount {
   bool operator==(const SiteActionCount&) const = default;
 };
 
-// Evaluations of one site during one op of the dry run.
+// Evaluations of one site during the observed run of one op (from its checkpoint).
 struct SiteHits {
   uint64_t in_messages = 0;   // evaluations inside messages: the site's crash points per action
   uint64_t total = 0;         // every evaluation (the judge's between messages included)
@@ -156,8 +156,8 @@ struct ExploreResult {
   std::map<std::pair<std::string, CrashAction>, SiteActionCount> by_site_action;
   std::map<std::string, uint64_t> hits_in_messages;   // per site, over the whole workload
   std::vector<std::vector<std::pair<std::string, SiteHits>>> hits_per_op;  // per op: (site, hits), by name
-  std::vector<ops::StepRecord> dry_run;  // the dry run's records, one per op
-  std::vector<Finding> findings;      // dry-run findings first, then points, in point order
+  std::vector<ops::StepRecord> dry_run;  // the plain run's records, one per op
+  std::vector<Finding> findings;      // findings without a fault first (by op), then points, in point order
   std::vector<PointResult> points;    // every point (only with ExploreOptions::keep_points)
   double dry_run_seconds = 0;
   double explore_seconds = 0;         // running the points (wall clock; information only)
@@ -168,7 +168,8 @@ struct ExploreResult {
   bool ok() const { return findings.empty(); }
 };
 
-// Called after each point finishes, from the worker that ran it (serialise what it does). May be empty.
+// Called after each point finishes, from the worker that ran it; the explorer serialises the calls. May be
+// empty.
 using ProgressFn = std::function<void(uint64_t points_done, uint64_t points_total)>;
 
 // Explores `workload` (see the header comment). Throws std::invalid_argument for bad options (jobs 0, an
