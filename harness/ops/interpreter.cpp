@@ -108,6 +108,10 @@ struct Session::MessageRun {
   std::unique_ptr<DecodedState> before_state;
   std::unique_ptr<DecodedState> after_state;
 
+  // SQLite wrote to the database file during the message (the page model had pending events). An update
+  // that wrote nothing changed nothing, so it must not advance last_tx_id (REFERENCE 3.2).
+  bool sqlite_wrote = false;
+
   // The message's effect is part of the state: it committed, or it crashed and the new state survived.
   bool applied() const { return outcome == Outcome::kCommitted || resolution == CrashResolution::kNew; }
 };
@@ -230,6 +234,7 @@ Session::MessageRun Session::Send(OpContext& ctx, sim::MessageKind kind, const s
   run.after_state = judge_.Decode(run.after, /*full=*/true);
   const bool new_state_possible =
       run.outcome == Outcome::kCrashed && CrashMayLeaveNewState(run.result.abort_site);
+  run.sqlite_wrote = page_model_.has_pending();
   run.resolution = judge_.SettlePageModel(run.outcome, kind == sim::MessageKind::kQuery, new_state_possible,
                                           *run.after_state, page_model_, &ctx.record->violations);
   if (!ctx.cleanup) last_op_applied_ = run.applied();
@@ -354,7 +359,7 @@ void Session::RunWork(OpContext& ctx, const std::vector<WorkStatement>& statemen
     const ModelVerdict verdict = CheckRefused(data_model_.handle(), statements, outcomes, *failed);
     if (!verdict.agreed) Add(ctx.record, property::kModelAgreement, verdict.disagreement);
   }
-  Finish(ctx, run, 1);
+  Finish(ctx, run, run.sqlite_wrote ? 1 : 0);  // a no-op update publishes nothing
 }
 
 void Session::RunQuery(OpContext& ctx, const std::string& sql, const std::vector<Value>& params) {
@@ -483,7 +488,7 @@ void Session::RunMigrate(OpContext& ctx, const MigrateOp& op) {
       Add(ctx.record, property::kMigrate, "after the crash schema_version advanced but the migrations are lost");
     }
   }
-  Finish(ctx, run, 1);
+  Finish(ctx, run, run.sqlite_wrote ? 1 : 0);  // migrations already applied publish nothing
 }
 
 void Session::RunIntegrity(OpContext& ctx) {
