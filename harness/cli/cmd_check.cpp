@@ -49,8 +49,8 @@ constexpr double kDefaultBudgetSeconds = 60;
 constexpr uint64_t kDefaultSteps = 50;
 
 constexpr const char* kUsage =
-    "[--seed S] [--budget-seconds B] [--steps M] [--jobs J] [--scenarios DIR] [--save-dir DIR]\n"
-    "       [--report-json FILE] [--junit FILE]";
+    "[--seed S] [--budget-seconds B] [--steps M] [--jobs J] [--workloads-dir DIR] [--scenarios DIR]\n"
+    "       [--save-dir DIR] [--report-json FILE] [--junit FILE]";
 
 constexpr const char* kDescription =
     "The correctness gate. Runs, within --budget-seconds:\n"

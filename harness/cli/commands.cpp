@@ -7,8 +7,7 @@
 namespace stablevfs::cli {
 
 const Command kCommands[] = {
-    {"check", "the correctness gate: property suites under every crash model, controls, coverage (exit 1 on a failure)",
-     RunCheck},
+    {"check", "the CI correctness gate: every suite within a time budget (exit 1 when one fails)", RunCheck},
     {"fuzz", "run a seeded, shardable fuzz campaign; shrink and save the first violation (exit 1)", RunFuzz},
     {"replay", "re-run one case (a scenario file, or --seed/--case) and show every message's judgement", RunReplay},
     {"explore", "exhaustive crash points: every (failpoint, ordinal, action) of each message, from a snapshot",
