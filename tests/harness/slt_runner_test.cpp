@@ -243,7 +243,9 @@ TEST_F(SltRunnerTest, TempObjectsLostWithTheConnectionAreDroppedOnTheStockSide) 
 
 TEST_F(SltRunnerTest, ADatabaseThatCannotBeReopenedAbortsTheFile) {
   // Bit 24 of every stable write is flipped: the MemoryManager header written when the database grows gets a
-  // version byte no build knows, so the heap rebuilt after the query message cannot open the database.
+  // version byte no build knows. The third update traps (update.closure), so the canister rebuilds its heap from
+  // stable memory, and that rebuild cannot open the database. (A query that writes nothing no longer rebuilds
+  // the heap, so the trap is what forces the reopen.)
   const FileReport r = Run(
       "statement ok\n"
       "CREATE TABLE t(x)\n"
@@ -258,14 +260,16 @@ TEST_F(SltRunnerTest, ADatabaseThatCannotBeReopenedAbortsTheFile) {
       "\n"
       "statement ok\n"
       "INSERT INTO t VALUES(2)\n",
-      "memory.write=bitflip(24)");
-  EXPECT_NE(r.aborted.find("could not be reopened after line 7"), std::string::npos) << r.aborted;
-  EXPECT_EQ(r.failures, 1u) << Describe(r);
-  EXPECT_EQ(r.matched, 2u);  // the query itself answered before the rebuild: its verdict is the failure alone
-  EXPECT_EQ(r.skipped, 1u);  // nothing runs after the abort
+      "memory.write=bitflip(24);update.closure=nth(3):trap");
+  // The query at line 7 already reads corrupted pages (a failure); the trapped update at line 12 ends the file,
+  // because the rebuilt heap cannot open the flipped MemoryManager header.
+  EXPECT_NE(r.aborted.find("could not be reopened after line 12"), std::string::npos) << r.aborted;
+  EXPECT_EQ(r.failures, 2u) << Describe(r);
+  EXPECT_EQ(r.matched, 2u);
   EXPECT_EQ(r.statements + r.queries, r.matched + r.faulted + r.failures);
-  ASSERT_EQ(r.failure_details.size(), 1u);
+  ASSERT_EQ(r.failure_details.size(), 2u);
   EXPECT_EQ(r.failure_details[0].line, 7);
+  EXPECT_EQ(r.failure_details[1].line, 12);
 }
 
 TEST_F(SltRunnerTest, UnknownFailpointIsRejected) {
