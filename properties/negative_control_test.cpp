@@ -151,7 +151,8 @@ TEST_P(NegativeControlTest, ThePropertySuiteGoesRedShrinksAndReproduces) {
   ASSERT_TRUE(again.match(again_failure)) << "the reproduce record did not fail";
   EXPECT_EQ(again_failure.counterExample, failure.counterExample);
 
-  std::cout << "[negative control] " << control.kind << " (" << control.faults << "): the suite failed in case "
+  std::cout << "[negative control] " << control.kind << " (" << control.faults << "), rapidcheck seed "
+            << params.seed << ": the suite failed in case "
             << first_failing_number << " of " << kCases << "; first violation ("
             << first_run.first_violation->violation.property << ") after " << first_run.messages
             << " messages, op " << first_run.first_violation->step << " of " << first_failing->commands.size()
