@@ -20,13 +20,14 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 #include "harness/cli/report.h"
 #include "harness/explore/explorer.h"
 #include "harness/explore/workloads.h"
 #include "harness/ops/catalogue_setup.h"
 
 namespace stablevfs::cli {
+using json::JsonString;
 namespace {
 
 constexpr const char* kUsage =

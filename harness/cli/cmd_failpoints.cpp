@@ -8,10 +8,11 @@
 #include "harness/cli/hits_file.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 #include "harness/ops/catalogue_setup.h"
 
 namespace stablevfs::cli {
+using json::JsonString;
 namespace {
 
 constexpr const char* kUsage = "[--hits FILE] [--json]";

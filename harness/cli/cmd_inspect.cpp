@@ -10,10 +10,11 @@
 #include "harness/cli/commands.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 #include "harness/cli/memory_svg.h"
 
 namespace stablevfs::cli {
+using json::JsonString;
 namespace {
 
 namespace l6 = check::layout6;

@@ -18,7 +18,7 @@ const Command kCommands[] = {
     {"sql", "create or open an image file and run SQL on it, one update per statement", RunSql},
     {"slt", "run sqllogictest files through the VFS beside stock SQLite", RunSlt},
     {"failpoints", "list the failpoint catalogue, with hit counts from the last run", RunFailpoints},
-    {"bench", "VFS workloads on memdb, unix, icstable and the simulated IC: Markdown and JSON tables", RunBench},
+    {"bench", "VFS workloads on memdb, unix, icstable and the simulated IC, and the harness throughput", RunBench},
 };
 
 const int kCommandCount = static_cast<int>(sizeof kCommands / sizeof kCommands[0]);

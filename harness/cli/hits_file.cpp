@@ -10,9 +10,13 @@
 
 #include "harness/cli/args.h"
 #include "harness/cli/image_file.h"
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 
 namespace stablevfs::cli {
+using json::JsonError;
+using json::JsonString;
+using json::JsonValue;
+using json::ParseJson;
 
 std::string FormatHitsFile(std::string_view command, const fp::HitSnapshot& snapshot) {
   std::string out = "{\n  \"format\": " + JsonString(kHitsFormat) + ",\n  \"command\": " + JsonString(command) +

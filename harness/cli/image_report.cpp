@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 
 namespace stablevfs::cli {
+using json::JsonString;
 
 void RequirePositionals(const Args& args, size_t min, size_t max, const std::vector<std::string>& names,
                         const std::string& command, const std::string& usage) {

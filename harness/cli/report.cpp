@@ -7,10 +7,11 @@
 
 #include "failpoints/catalogue.h"
 #include "harness/cli/args.h"
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 #include "harness/ops/catalogue_setup.h"
 
 namespace stablevfs::cli {
+using json::JsonString;
 namespace {
 
 std::string Seconds(double seconds) {

@@ -1,9 +1,12 @@
 #include "harness/slt/report.h"
 
+#include "harness/json/json_text.h"
+
 #include <cstdio>
 #include <sstream>
 
 namespace stablevfs::slt {
+using json::JsonString;
 namespace {
 
 // Every line of `text` prefixed with `indent`.
@@ -98,30 +101,6 @@ void WriteText(std::ostream& out, const FileReport& r) {
   if (r.failure_details.size() < r.failures) {
     out << "  (" << r.failures - r.failure_details.size() << " more failures not shown)\n";
   }
-}
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (byte < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-          out += escaped;
-        } else {
-          out += c;  // UTF-8 passes through; rendered values hold only printable ASCII anyway
-        }
-    }
-  }
-  out += "\"";
-  return out;
 }
 
 std::string ToJson(const std::vector<FileReport>& files, const std::string& engine,

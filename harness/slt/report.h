@@ -34,7 +34,4 @@ void WriteText(std::ostream& out, const FileReport& report);
 std::string ToJson(const std::vector<FileReport>& files, const std::string& engine,
                    const std::optional<std::string>& faults, uint64_t seed);
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view text);
-
 }  // namespace stablevfs::slt

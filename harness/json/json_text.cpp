@@ -1,10 +1,10 @@
-#include "harness/cli/json_text.h"
+#include "harness/json/json_text.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
-namespace stablevfs::cli {
+namespace stablevfs::json {
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -263,6 +263,18 @@ const JsonValue* JsonValue::Find(std::string_view key) const {
   return it == members.end() ? nullptr : &it->second;
 }
 
+const JsonValue& JsonValue::operator[](std::string_view key) const {
+  const JsonValue* member = Find(key);
+  if (member == nullptr) throw std::out_of_range("no JSON member '" + std::string(key) + "'");
+  return *member;
+}
+
+double JsonValue::number() const {
+  double d = 0;
+  if (!AsDouble(&d)) throw std::invalid_argument("not a JSON number: " + text);
+  return d;
+}
+
 bool JsonValue::AsU64(uint64_t* out) const {
   if (kind != Kind::kNumber || text.empty()) return false;
   for (const char c : text) {
@@ -276,6 +288,31 @@ bool JsonValue::AsU64(uint64_t* out) const {
   return true;
 }
 
+bool JsonValue::AsI64(int64_t* out) const {
+  if (kind != Kind::kNumber || text.empty()) return false;
+  const size_t digits_from = text[0] == '-' ? 1 : 0;
+  if (digits_from == text.size()) return false;
+  for (size_t i = digits_from; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  const long long value = std::strtoll(text.c_str(), &end, 10);
+  if (errno == ERANGE || *end != '\0') return false;
+  *out = value;
+  return true;
+}
+
+bool JsonValue::AsDouble(double* out) const {
+  if (kind != Kind::kNumber || text.empty()) return false;
+  errno = 0;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (errno == ERANGE || *end != '\0') return false;
+  *out = value;
+  return true;
+}
+
 JsonValue ParseJson(std::string_view text) { return Reader(text).Document(); }
 
-}  // namespace stablevfs::cli
+}  // namespace stablevfs::json

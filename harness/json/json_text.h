@@ -1,4 +1,4 @@
-// JSON text for the stablevfs command: quoting for the --json outputs, and a small strict reader for the
+// JSON text for the harness and its tools: quoting for the --json outputs, and a small strict reader for the
 // files commands hand to each other (the failpoint hits file, hits_file.h).
 //
 // The writer side is only JsonString: every --json output is assembled by its command, which knows its own
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace stablevfs::cli {
+namespace stablevfs::json {
 
 // `text` as a JSON string literal, quotes included. Quotes, backslashes and control characters (below 0x20,
 // and 0x7F) are escaped; other bytes pass through (the inputs are UTF-8 or ASCII).
@@ -32,9 +32,19 @@ struct JsonValue {
 
   // The member `key` of an object, or nullptr (also when this is not an object).
   const JsonValue* Find(std::string_view key) const;
+  // The member `key` of an object; throws std::out_of_range naming the key when there is none (for tests and
+  // readers that have checked the shape).
+  const JsonValue& operator[](std::string_view key) const;
+  bool is_null() const { return kind == Kind::kNull; }
+  // The number as a double; throws std::invalid_argument when this is not a number.
+  double number() const;
   // Stores the value in *out and returns true when this is a number that is a whole u64 (no sign, fraction
   // or exponent); false otherwise.
   bool AsU64(uint64_t* out) const;
+  // The same for a whole i64 (an optional leading minus).
+  bool AsI64(int64_t* out) const;
+  // Stores the value in *out and returns true when this is a number (any JSON number) that fits a double.
+  bool AsDouble(double* out) const;
 };
 
 // A syntax error: the message says what was expected, at which line (1-based) and byte offset (0-based).
@@ -54,4 +64,4 @@ class JsonError : public std::runtime_error {
 // Nesting deeper than 64 levels is rejected (the files we read are two or three levels deep).
 JsonValue ParseJson(std::string_view text);
 
-}  // namespace stablevfs::cli
+}  // namespace stablevfs::json
