@@ -8,7 +8,7 @@ JOBS ?= 2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STABLEVFS := build/default/harness/cli/stablevfs
 
-.PHONY: deps build build-asan run test test-asan nofailpoints bench clean
+.PHONY: deps build build-asan run test test-asan nofailpoints bench bench-readme clean
 
 deps:
 	@missing=""; for p in $(PACKAGES); do \
@@ -43,8 +43,13 @@ nofailpoints: deps
 	cmake --build --preset nofailpoints -j $(JOBS)
 	ctest --preset nofailpoints
 
+# Both suites (VFS workloads and harness throughput), Markdown on stdout, JSON in build/bench-results/.
 bench: build
-	$(STABLEVFS) bench
+	$(STABLEVFS) bench --build-type RelWithDebInfo --goal-clock cpu
+
+# The same, and the README's performance section regenerated from the run.
+bench-readme: build
+	$(STABLEVFS) bench --build-type RelWithDebInfo --goal-clock cpu --readme README.md
 
 clean:
 	rm -rf build

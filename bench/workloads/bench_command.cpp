@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string_view>
 
+#include "bench/workloads/readme_section.h"
 #include "bench/workloads/vfs_bench.h"
 
 namespace stablevfs::bench {
@@ -50,6 +52,9 @@ struct CommandFlags {
   std::string json_path;
   bool no_json = false;
   std::string markdown_path;
+  std::string readme_path;
+  std::string from_json;
+  std::string run_option;  // the first option given that runs something (--from-json refuses it)
   bool list = false;
   bool quiet = false;
   bool help = false;
@@ -80,13 +85,37 @@ std::string BenchUsage() {
          "  --no-json                write no JSON report\n"
          "  --markdown FILE          write the Markdown report to FILE instead of standard output\n"
          "  --list                   print the workload and backend names and exit\n"
-         "  --quiet                  no progress lines on standard error\n";
+         "  --quiet                  no progress lines on standard error\n"
+         "\n"
+         "suites:\n"
+         "  --suite vfs|harness|all  what to measure (default all): the VFS workloads above, the harness\n"
+         "                           throughput (judged messages, explore crash points, negative controls)\n"
+         "  --harness-seed N         seed of the judged cases and the negative controls (default 1)\n"
+         "  --harness-cases N        property-driver cases timed for the judged-message rate (default 16)\n"
+         "  --harness-steps N        ops per judged case (default 100)\n"
+         "  --explore-jobs J[,J]     explore the standard workloads once per value (default 1,2)\n"
+         "  --control-cases N        cases tried per negative control before 'not caught' (default 20)\n"
+         "  --workloads-dir DIR      the explored workloads (default scenarios/workloads)\n"
+         "\n"
+         "reports:\n"
+         "  --readme FILE            also rewrite the generated section of FILE (between the lines\n"
+         "                           '<!-- stablevfs bench: begin generated section -->' and\n"
+         "                           '<!-- stablevfs bench: end generated section -->')\n"
+         "  --from-json FILE         run nothing: render the saved report FILE (Markdown, --readme)\n"
+         "\n"
+         "examples:\n"
+         "  stablevfs bench --goal-clock cpu --readme README.md   # the README's performance section\n"
+         "  stablevfs bench --suite vfs --workload insert_5000,point_read_100 --backend memdb,icstable\n"
+         "  stablevfs bench --from-json build/bench-results/bench-20261121T120000Z.json --readme README.md\n";
 }
 
 namespace {
 
 Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* flags) {
   BenchOptions options;
+  // The harness options may come before or after --suite; they are applied at the end.
+  HarnessBenchOptions harness;
+  options.harness = harness;  // the command measures both suites unless told otherwise
   const std::vector<std::string> known = WorkloadNames();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -94,6 +123,10 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
       if (i + 1 >= args.size()) return Status::InvalidArgument(arg + " wants a value");
       return args[++i];
     };
+    const bool reporting = arg == "--json" || arg == "--no-json" || arg == "--markdown" || arg == "--readme" ||
+                           arg == "--from-json" || arg == "--quiet" || arg == "--help" || arg == "-h" ||
+                           arg == "--list";
+    if (flags && !reporting && flags->run_option.empty()) flags->run_option = arg;
     if (arg == "--list" && flags) {
       flags->list = true;
     } else if (arg == "--quiet" && flags) {
@@ -143,6 +176,40 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
         options.goals_on_cpu_time = text == "cpu";
       } else if (arg == "--tmpdir") {
         options.temp_dir = text;
+      } else if (arg == "--suite") {
+        if (text != "vfs" && text != "harness" && text != "all") {
+          return Status::InvalidArgument("--suite is vfs, harness or all, got '" + text + "'");
+        }
+        options.vfs = text != "harness";
+        if (text == "vfs") {
+          options.harness.reset();
+        } else if (!options.harness) {
+          options.harness = harness;
+        }
+      } else if (arg == "--harness-seed" || arg == "--harness-cases" || arg == "--harness-steps" ||
+                 arg == "--control-cases") {
+        uint32_t n = 0;
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, n));
+        if (n == 0 && arg != "--harness-seed") return Status::InvalidArgument(arg + " must be >= 1");
+        if (arg == "--harness-seed") harness.seed = n;
+        if (arg == "--harness-cases") harness.judged_cases = n;
+        if (arg == "--harness-steps") harness.judged_steps = n;
+        if (arg == "--control-cases") harness.control_max_cases = n;
+      } else if (arg == "--explore-jobs") {
+        harness.explore_jobs.clear();
+        for (const std::string& part : SplitCommas(text)) {
+          uint32_t jobs = 0;
+          STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, part, jobs));
+          if (jobs == 0 || jobs > 64) return Status::InvalidArgument("--explore-jobs values are 1..64, got '" + part + "'");
+          harness.explore_jobs.push_back(jobs);
+        }
+        if (harness.explore_jobs.empty()) return Status::InvalidArgument("--explore-jobs wants at least one value");
+      } else if (arg == "--workloads-dir") {
+        harness.workloads_dir = text;
+      } else if (arg == "--readme" && flags) {
+        flags->readme_path = text;
+      } else if (arg == "--from-json" && flags) {
+        flags->from_json = text;
       } else if (arg == "--json" && flags) {
         flags->json_path = text;
       } else if (arg == "--markdown" && flags) {
@@ -152,7 +219,36 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
       }
     }
   }
+  if (options.harness) options.harness = harness;
   return options;
+}
+
+// The command line as a user could type it again: words with shell metacharacters single-quoted.
+std::string CommandLine(const std::vector<std::string>& args) {
+  std::string line = "stablevfs bench";
+  for (const std::string& arg : args) {
+    const bool plain = !arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                             "0123456789-_=.,/:+@%") == std::string::npos;
+    line += " ";
+    if (plain) {
+      line += arg;
+      continue;
+    }
+    line += "'";
+    for (char c : arg) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    line += "'";
+  }
+  return line;
+}
+
+Result<BenchReport> LoadReport(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  Result<BenchReport> report = ReadJson(text.str());
+  if (!report.ok()) return Status::InvalidArgument(path + ": " + report.status().message());
+  return report;
 }
 
 }  // namespace
@@ -178,6 +274,18 @@ int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std
     out << "\n";
     return 0;
   }
+  if (!flags.from_json.empty()) {
+    if (!flags.run_option.empty()) {
+      err << "stablevfs bench: --from-json renders a saved report; " << flags.run_option
+          << " would change a run, so it does not apply (drop it, or run without --from-json)\n";
+      return 2;
+    }
+    if (!flags.json_path.empty()) {
+      err << "stablevfs bench: --from-json writes no JSON report; drop --json\n";
+      return 2;
+    }
+    flags.no_json = true;
+  }
   if (flags.json_path.empty() && !flags.no_json) {
     // Every run leaves a JSON record unless told not to; the name carries the start time so runs never
     // overwrite each other. Reported only: the time decides nothing.
@@ -193,9 +301,10 @@ int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std
       err << "stablevfs bench: cannot create " << dir.string() << ": " << error.message() << "\n";
       return 2;
     }
-    flags.json_path = (dir / ("vfs-bench-" + std::string(stamp) + ".json")).string();
+    flags.json_path = (dir / ("bench-" + std::string(stamp) + ".json")).string();
   }
-  // Open the outputs before running, so a typo in a path does not cost a whole benchmark.
+  // Open the outputs and check the README's markers before running, so a typo in a path does not cost a
+  // whole benchmark.
   std::ofstream json_file;
   std::ofstream markdown_file;
   if (!flags.json_path.empty()) {
@@ -212,8 +321,29 @@ int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std
       return 2;
     }
   }
-  if (!flags.quiet) options->progress = &err;
-  const BenchReport report = RunVfsBenchmarks(*options);
+  if (!flags.readme_path.empty()) {
+    if (Status ready = CheckReadme(flags.readme_path); !ready.ok()) {
+      err << "stablevfs bench: " << ready.message() << "\n";
+      return 2;
+    }
+  }
+
+  BenchReport report;
+  if (!flags.from_json.empty()) {
+    Result<BenchReport> loaded = LoadReport(flags.from_json);
+    if (!loaded.ok()) {
+      err << "stablevfs bench: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    report = std::move(loaded).value();
+  } else {
+    if (!flags.quiet) {
+      options->progress = &err;
+      if (options->harness) options->harness->progress = &err;
+    }
+    report = RunBenchmarks(*options);
+    report.environment.command_line = CommandLine(args);
+  }
   WriteMarkdown(report, flags.markdown_path.empty() ? out : markdown_file);
   if (json_file.is_open()) {
     WriteJson(report, json_file);
@@ -223,6 +353,15 @@ int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std
       return 2;
     }
     if (!flags.quiet) err << "JSON report: " << flags.json_path << "\n";
+  }
+  if (!flags.readme_path.empty()) {
+    std::ostringstream section;
+    WriteReadmeSection(report, flags.from_json.empty() ? flags.json_path : flags.from_json, section);
+    if (Status updated = UpdateReadme(flags.readme_path, section.str()); !updated.ok()) {
+      err << "stablevfs bench: " << updated.message() << "\n";
+      return 2;
+    }
+    if (!flags.quiet) err << "README section rewritten: " << flags.readme_path << "\n";
   }
   return report.ok() ? 0 : 1;
 }

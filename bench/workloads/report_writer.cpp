@@ -1,203 +1,46 @@
 // WriteMarkdown and WriteJson of the VFS benchmark report (vfs_bench.h).
-#include <cmath>
 #include <cstdio>
 #include <string>
 
+#include "bench/workloads/markdown_text.h"
 #include "bench/workloads/vfs_bench.h"
+#include "harness/json/json_writer.h"
 
 namespace stablevfs::bench {
+
 namespace {
-
-constexpr const char* kNone = "–";
-
-// 1234567 -> "1,234,567". Built forwards: GCC 12 warns falsely (-Wrestrict) on std::string::insert here.
-std::string Grouped(uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string grouped;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) grouped.push_back(',');
-    grouped.push_back(digits[i]);
-  }
-  return grouped;
-}
-
-std::string Grouped(const std::optional<uint64_t>& n) { return n ? Grouped(*n) : kNone; }
-
-std::string Millis(const std::optional<int64_t>& ns) {
-  if (!ns) return kNone;
-  char text[32];
-  std::snprintf(text, sizeof text, "%.3f", static_cast<double>(*ns) / 1e6);
-  return text;
-}
-
-std::string Ratio(const std::optional<double>& ratio) {
-  if (!ratio) return kNone;
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", *ratio);
-  return text;
-}
-
-// A Markdown table cell: pipes and newlines would break the row.
-std::string Cell(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n' || c == '\r') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// A minimal JSON emitter: the report has a fixed shape, so a writer that tracks commas is all it needs.
-
-class Json {
- public:
-  explicit Json(std::ostream& out) : out_(out) {}
-
-  void BeginObject() { Open('{'); }
-  void EndObject() { Close('}'); }
-  void BeginArray() { Open('['); }
-  void EndArray() { Close(']'); }
-
-  void Key(std::string_view key) {
-    Separate();
-    String(key);
-    out_ << ": ";
-    after_key_ = true;
-  }
-
-  void Value(std::string_view text) {
-    Separate();
-    String(text);
-  }
-  void Value(const char* text) { Value(std::string_view(text)); }
-  void Value(bool b) {
-    Separate();
-    out_ << (b ? "true" : "false");
-  }
-  void Value(uint64_t n) {
-    Separate();
-    out_ << n;
-  }
-  void Value(int64_t n) {
-    Separate();
-    out_ << n;
-  }
-  void Value(uint32_t n) { Value(static_cast<uint64_t>(n)); }
-  void Value(double d) {
-    Separate();
-    if (!std::isfinite(d)) {
-      out_ << "null";  // JSON has no NaN or infinity
-      return;
-    }
-    char text[40];
-    std::snprintf(text, sizeof text, "%.6g", d);
-    out_ << text;
-  }
-  void Null() {
-    Separate();
-    out_ << "null";
-  }
-  template <typename T>
-  void Value(const std::optional<T>& v) {
-    if (v) {
-      Value(*v);
-    } else {
-      Null();
-    }
-  }
-
-  template <typename T>
-  void Field(std::string_view key, const T& value) {
-    Key(key);
-    Value(value);
-  }
-
- private:
-  void Open(char c) {
-    Separate();
-    out_ << c;
-    first_ = true;
-    ++depth_;
-  }
-  void Close(char c) {
-    --depth_;
-    if (!first_) Newline();
-    out_ << c;
-    first_ = false;
-  }
-  // Writes the comma and line break before a value, unless it follows its key.
-  void Separate() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (depth_ == 0) return;
-    if (!first_) out_ << ',';
-    Newline();
-    first_ = false;
-  }
-  void Newline() {
-    out_ << '\n';
-    for (int i = 0; i < depth_; ++i) out_ << "  ";
-  }
-  void String(std::string_view s) {
-    out_ << '"';
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"':
-          out_ << "\\\"";
-          break;
-        case '\\':
-          out_ << "\\\\";
-          break;
-        case '\n':
-          out_ << "\\n";
-          break;
-        case '\r':
-          out_ << "\\r";
-          break;
-        case '\t':
-          out_ << "\\t";
-          break;
-        default:
-          if (c < 0x20) {
-            char text[8];
-            std::snprintf(text, sizeof text, "\\u%04x", c);
-            out_ << text;
-          } else {
-            out_ << c;  // UTF-8 passes through unchanged
-          }
-      }
-    }
-    out_ << '"';
-  }
-
-  std::ostream& out_;
-  int depth_ = 0;
-  bool first_ = true;
-  bool after_key_ = false;
-};
-
+void WriteVfsTables(const BenchReport& report, std::ostream& out);
 }  // namespace
 
 void WriteMarkdown(const BenchReport& report, std::ostream& out) {
   const BenchEnvironment& env = report.environment;
-  out << "# stablevfs VFS benchmark\n\n";
+  out << "# stablevfs benchmark\n\n";
+  if (!env.command_line.empty()) out << "- command: `" << env.command_line << "`\n";
   out << "- machine: " << env.machine << "\n";
   out << "- date (UTC): " << env.date_utc << "\n";
   out << "- SQLite: " << env.sqlite_version << "\n";
   out << "- build type: " << (env.build_type.empty() ? "(not given)" : env.build_type) << "; compiler: "
       << env.compiler << "\n";
-  out << "- runs per workload and backend: " << env.runs << " (median reported); scale " << env.scale
+  if (env.vfs) {
+    out << "- runs per workload and backend: " << env.runs << " (median reported); scale " << env.scale
       << "; values " << env.value_bytes << " bytes; churn " << env.churn_cycles << " cycles\n";
-  out << "- corpora: " << env.corpora_dir << "\n";
+    out << "- corpora: " << env.corpora_dir << "\n";
+  }
   out << "- time goals judged on: " << (env.goals_on_cpu_time ? "thread CPU time" : "wall clock") << "\n\n";
+  if (env.vfs) WriteVfsTables(report, out);
+  if (report.harness) {
+    out << "## Harness throughput\n\n";
+    WriteHarnessTables(*report.harness, out);
+  }
+  out << "## Goals\n\n";
+  WriteGoalsTable(report.goals, out);
+  out << "\n" << (report.ok() ? "All runs succeeded." : "Some runs FAILED (see status).") << "\n";
+}
+
+namespace {
+
+void WriteVfsTables(const BenchReport& report, std::ostream& out) {
+  out << "## VFS workloads\n\n";
 
   out << "Time: median of the timed region (transactions only), wall clock (steady_clock); cpu ms: the "
          "thread's CPU time in the same region (less disturbed by other load on the machine). Stable columns: `icstable-sim` counts what "
@@ -217,9 +60,9 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out) {
       const bool reads = w.kind == WorkloadKind::kRead;
       out << "| " << Cell(w.name) << " | " << BackendName(r.backend) << " | " << Millis(r.median_ns) << " | "
           << Ratio(r.ratio_to_memdb) << " | " << Millis(r.median_cpu_ns) << " | "
-          << Ratio(r.cpu_ratio_to_memdb) << " | " << (r.cost ? Grouped(r.cost->bytes_written) : kNone) << " | "
-          << (r.cost ? Grouped(r.cost->dirty_pages) : kNone) << " | "
-          << (r.cost ? Grouped(r.cost->instructions) : kNone) << " | " << Grouped(r.stable_pages) << " | "
+          << Ratio(r.cpu_ratio_to_memdb) << " | " << (r.cost ? Grouped(r.cost->bytes_written) : kNoNumber) << " | "
+          << (r.cost ? Grouped(r.cost->dirty_pages) : kNoNumber) << " | "
+          << (r.cost ? Grouped(r.cost->instructions) : kNoNumber) << " | " << Grouped(r.stable_pages) << " | "
           << Grouped(r.stable_bytes) << " | " << Grouped(r.db_size_bytes) << " | "
           << Grouped(reads ? r.rows_read : r.table_rows) << " | ";
       if (!r.error.empty()) {
@@ -237,7 +80,7 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out) {
     bool any = false;
     for (const BackendResult& r : w.backends) any = any || !r.footprint.empty();
     if (!any) continue;
-    out << "\n## " << w.name << ": stable memory after each sample (64 KiB pages)\n\n| cycle |";
+    out << "\n### " << w.name << ": stable memory after each sample (64 KiB pages)\n\n| cycle |";
     std::vector<const BackendResult*> series;
     for (const BackendResult& r : w.backends) {
       if (r.footprint.empty()) continue;
@@ -250,24 +93,77 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out) {
     for (size_t i = 0; i < series.front()->footprint.size(); ++i) {
       out << "| " << series.front()->footprint[i].cycle << " |";
       for (const BackendResult* r : series) {
-        out << " " << (i < r->footprint.size() ? Grouped(r->footprint[i].stable_pages) : kNone) << " |";
+        out << " " << (i < r->footprint.size() ? Grouped(r->footprint[i].stable_pages) : kNoNumber) << " |";
       }
       out << "\n";
     }
   }
 
-  out << "\n## Goals\n\n| goal | scope | measured | result |\n|---|---|---|---|\n";
-  for (const GoalResult& g : report.goals) {
-    out << "| " << Cell(g.name) << " | " << Cell(g.scope) << " | " << Cell(g.detail) << " | "
-        << (g.pass ? (*g.pass ? "PASS" : "FAIL") : "not judged") << " |\n";
-  }
-  out << "\n" << (report.ok() ? "All runs succeeded." : "Some runs FAILED (see status).") << "\n";
+  out << "\n";
 }
+
+void WriteHarnessJson(const HarnessReport& h, json::JsonWriter& j) {
+  j.BeginObject();
+  j.Field("seed", h.seed);
+  j.Field("judged_steps", h.judged_steps);
+  j.Field("control_steps", h.control_steps);
+  j.Field("workloads_dir", h.workloads_dir);
+  j.Field("error", h.error);
+  j.Key("judged");
+  j.BeginObject();
+  j.Field("cases", h.judged.cases);
+  j.Field("ops", h.judged.ops);
+  j.Field("messages", h.judged.messages);
+  j.Field("violations", h.judged.violations);
+  j.Field("seconds", h.judged.seconds);
+  j.Field("cpu_seconds", h.judged.cpu_seconds);
+  j.Field("per_cpu_second", h.judged.per_cpu_second());
+  j.EndObject();
+  j.Key("explore");
+  j.BeginArray();
+  for (const ExploreThroughput& e : h.explore) {
+    j.BeginObject();
+    j.Field("jobs", static_cast<uint64_t>(e.jobs));
+    j.Field("workloads", e.workloads);
+    j.Field("crash_points", e.crash_points);
+    j.Field("violations", e.violations);
+    j.Field("seconds", e.seconds);
+    j.Field("cpu_seconds", e.cpu_seconds);
+    j.Field("per_second", e.per_second());
+    j.Field("per_cpu_second", e.per_cpu_second());
+    j.EndObject();
+  }
+  j.EndArray();
+  j.Key("controls");
+  j.BeginArray();
+  for (const ControlResult& c : h.controls) {
+    j.BeginObject();
+    j.Field("name", c.name);
+    j.Field("faults", c.faults);
+    j.Field("caught", c.caught);
+    j.Field("cases", c.cases);
+    j.Field("messages", c.messages);
+    j.Field("seconds", c.seconds);
+    j.Field("property", c.property);
+    j.Field("shrunk", c.shrunk);
+    j.Field("original_ops", c.original_ops);
+    j.Field("shrunk_ops", c.shrunk_ops);
+    j.Field("shrink_runs", c.shrink_runs);
+    j.Field("shrink_seconds", c.shrink_seconds);
+    j.EndObject();
+  }
+  j.EndArray();
+  j.Field("ok", h.ok());
+  j.EndObject();
+}
+
+}  // namespace
 
 void WriteJson(const BenchReport& report, std::ostream& out) {
   const BenchEnvironment& env = report.environment;
-  Json j(out);
+  json::JsonWriter j(out);
   j.BeginObject();
+  j.Field("format", kBenchJsonFormat);
   j.Key("environment");
   j.BeginObject();
   j.Field("machine", env.machine);
@@ -283,6 +179,8 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
   j.Field("churn_cycles", env.churn_cycles);
   j.Field("churn_sample_every", env.churn_sample_every);
   j.Field("corpora_dir", env.corpora_dir);
+  j.Field("vfs", env.vfs);
+  j.Field("command_line", env.command_line);
   j.EndObject();
 
   j.Key("workloads");
@@ -343,6 +241,13 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
     j.EndObject();
   }
   j.EndArray();
+
+  j.Key("harness");
+  if (report.harness) {
+    WriteHarnessJson(*report.harness, j);
+  } else {
+    j.Null();
+  }
 
   j.Key("goals");
   j.BeginArray();

@@ -23,6 +23,10 @@ constexpr double kWriteRatioMax = 1.3;
 constexpr double kReadRatioMax = 1.15;
 constexpr uint64_t kResetStableBytesMax = 512 * 1024;  // "0.50 MB" after the 1,000-row reset
 constexpr BackendKind kGoalBackend = BackendKind::kIcstable;
+constexpr double kJudgedMessagesPerCpuSecondMin = 500;
+constexpr double kCrashPointsPerCpuSecondMin = 2000;
+constexpr double kControlSecondsMax = 10;
+constexpr uint64_t kControlShrunkOpsMax = 6;
 
 std::string Machine() {
   utsname name{};
@@ -261,6 +265,65 @@ void JudgeChurn(const BenchReport& report, std::vector<GoalResult>& goals) {
   }
 }
 
+void JudgeHarness(const HarnessReport& harness, std::vector<GoalResult>& goals) {
+  char text[256];
+  {
+    GoalResult goal;
+    goal.name = "fully judged messages >= " + std::to_string(static_cast<int>(kJudgedMessagesPerCpuSecondMin)) +
+                " per second per core";
+    goal.scope = "property driver, " + std::to_string(harness.judged.cases) + " cases";
+    if (harness.judged.cpu_seconds <= 0) {
+      goal.detail = "not judged: no judged messages were timed";
+    } else {
+      std::snprintf(text, sizeof text, "%.0f messages per CPU-second (%llu messages in %.2f s)",
+                    harness.judged.per_cpu_second(), static_cast<unsigned long long>(harness.judged.messages),
+                    harness.judged.cpu_seconds);
+      goal.detail = text;
+      goal.pass = harness.judged.per_cpu_second() >= kJudgedMessagesPerCpuSecondMin;
+    }
+    goals.push_back(std::move(goal));
+  }
+  {
+    GoalResult goal;
+    goal.name = "crash points >= " + std::to_string(static_cast<int>(kCrashPointsPerCpuSecondMin)) +
+                " per second per core";
+    goal.scope = "explore, standard workloads, --jobs 1";
+    const ExploreThroughput* single = nullptr;
+    for (const ExploreThroughput& e : harness.explore) {
+      if (e.jobs == 1) single = &e;
+    }
+    if (single == nullptr || single->cpu_seconds <= 0) {
+      goal.detail = "not judged: explore did not run with --jobs 1";
+    } else {
+      std::snprintf(text, sizeof text, "%.0f crash points per CPU-second (%llu points in %.2f s)",
+                    single->per_cpu_second(), static_cast<unsigned long long>(single->crash_points),
+                    single->cpu_seconds);
+      goal.detail = text;
+      goal.pass = single->per_cpu_second() >= kCrashPointsPerCpuSecondMin;
+    }
+    goals.push_back(std::move(goal));
+  }
+  for (const ControlResult& c : harness.controls) {
+    GoalResult goal;
+    goal.name = "negative control caught within " + std::to_string(static_cast<int>(kControlSecondsMax)) +
+                " s and shrunk to <= " + std::to_string(kControlShrunkOpsMax) + " ops";
+    goal.scope = c.name + " (" + c.faults + ")";
+    if (!c.caught) {
+      goal.detail = "not caught in " + std::to_string(c.cases) + " cases (" + std::to_string(c.messages) +
+                    " messages)";
+      goal.pass = false;
+    } else {
+      std::snprintf(text, sizeof text, "caught after %llu messages in %.2f s (%s); shrunk %llu -> %llu ops%s",
+                    static_cast<unsigned long long>(c.messages), c.seconds, c.property.c_str(),
+                    static_cast<unsigned long long>(c.original_ops), static_cast<unsigned long long>(c.shrunk_ops),
+                    c.shrunk ? "" : " (the shrinker did not reproduce it)");
+      goal.detail = text;
+      goal.pass = c.shrunk && c.seconds <= kControlSecondsMax && c.shrunk_ops <= kControlShrunkOpsMax;
+    }
+    goals.push_back(std::move(goal));
+  }
+}
+
 }  // namespace
 
 std::filesystem::path DefaultCorporaDir() {
@@ -288,10 +351,10 @@ bool BenchReport::ok() const {
       if (!r.error.empty()) return false;
     }
   }
-  return true;
+  return !harness || harness->ok();
 }
 
-BenchReport RunVfsBenchmarks(const BenchOptions& options) {
+BenchReport RunBenchmarks(const BenchOptions& options) {
   BenchReport report;
   BenchEnvironment& env = report.environment;
   env.machine = Machine();
@@ -308,6 +371,7 @@ BenchReport RunVfsBenchmarks(const BenchOptions& options) {
   env.churn_sample_every = options.churn_sample_every;
   const std::filesystem::path corpora = options.corpora_dir.empty() ? DefaultCorporaDir() : options.corpora_dir;
   env.corpora_dir = corpora.string();
+  env.vfs = options.vfs;
 
   WorkloadParams params;
   params.scale = options.scale;
@@ -324,12 +388,14 @@ BenchReport RunVfsBenchmarks(const BenchOptions& options) {
 
   const std::set<std::string> wanted(options.workloads.begin(), options.workloads.end());
   for (const std::string& name : wanted) {
+    if (!options.vfs) break;
     const bool known = std::any_of(workloads.begin(), workloads.end(),
                                    [&](const auto& w) { return w->name() == name; });
     if (!known) report.workloads.push_back({name, WorkloadKind::kWrite, "", "unknown workload", {}});
   }
 
   for (const std::unique_ptr<Workload>& workload : workloads) {
+    if (!options.vfs) break;
     if (!wanted.empty() && !wanted.count(workload->name())) continue;
     WorkloadResult& w = report.workloads.emplace_back();
     w.name = workload->name();
@@ -367,15 +433,19 @@ BenchReport RunVfsBenchmarks(const BenchOptions& options) {
     }
   }
 
+  if (options.harness) report.harness = RunHarnessBenchmarks(*options.harness);
   report.goals = JudgeGoals(report);
   return report;
 }
 
 std::vector<GoalResult> JudgeGoals(const BenchReport& report) {
   std::vector<GoalResult> goals;
-  JudgeRatioGoals(report, goals);
-  JudgeResetFootprint(report, goals);
-  JudgeChurn(report, goals);
+  if (report.environment.vfs) {
+    JudgeRatioGoals(report, goals);
+    JudgeResetFootprint(report, goals);
+    JudgeChurn(report, goals);
+  }
+  if (report.harness) JudgeHarness(*report.harness, goals);
   return goals;
 }
 

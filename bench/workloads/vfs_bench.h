@@ -1,9 +1,12 @@
-// The VFS workload benchmark: every workload of workload.h on every backend of bench_backend.h, reported
-// as a Markdown table and a JSON document, with the project's goals judged at the end.
+// The benchmark of `stablevfs bench`: every VFS workload of workload.h on every backend of bench_backend.h, and
+// the harness throughput of harness_bench.h, reported as a Markdown table and a JSON document, with the
+// project's goals judged at the end. The JSON reads back (ReadJson), so the Markdown and the README's
+// performance section can be regenerated from a saved run (WriteReadmeSection, readme_section.h).
 //
 //   BenchOptions options;                         // or ParseBenchArgs(argv...) for `stablevfs bench`
 //   options.build_type = "RelWithDebInfo";        // the caller knows how it was built
-//   BenchReport report = RunVfsBenchmarks(options);
+//   options.harness = HarnessBenchOptions{};      // also measure the harness (off by default in the library)
+//   BenchReport report = RunBenchmarks(options);
 //   WriteMarkdown(report, std::cout);
 //   WriteJson(report, json_file);
 //
@@ -18,6 +21,8 @@
 // on every read workload, on the wall clock unless goals_on_cpu_time;
 // stable memory after reset_insert_1000 at most 0.5 MiB (524,288 bytes); the churn test's footprint growth
 // per cycle (bounded means zero growth over the second half of the cycles; layout 6 is expected to fail).
+// Harness (when measured): >= 500 judged messages and >= 2,000 explored crash points per CPU-second; every
+// negative control caught within 10 s and shrunk to at most 6 ops.
 #pragma once
 
 #include <cstdint>
@@ -25,15 +30,21 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bench/workloads/bench_backend.h"
+#include "bench/workloads/harness_bench.h"
 #include "bench/workloads/workload.h"
 #include "lib/core/status.h"
 
 namespace stablevfs::bench {
 
 struct BenchOptions {
+  // Run the VFS workloads (workloads x backends below).
+  bool vfs = true;
+  // Measure the harness throughput too, with these options (harness_bench.h); nullopt: do not.
+  std::optional<HarnessBenchOptions> harness;
   // Workload names to run (see WorkloadNames()); empty: all.
   std::vector<std::string> workloads;
   // Backends to run; empty: all four.
@@ -125,25 +136,30 @@ struct BenchEnvironment {
   uint32_t churn_cycles = 0;
   uint32_t churn_sample_every = 0;
   std::string corpora_dir;
+  bool vfs = true;                 // the VFS workloads ran (BenchOptions::vfs)
+  std::string command_line;        // the command that produced the report, as typed (set by the caller)
 };
 
 struct BenchReport {
   BenchEnvironment environment;
   std::vector<WorkloadResult> workloads;
+  std::optional<HarnessReport> harness;  // when the harness was measured
   std::vector<GoalResult> goals;
 
-  // True when no workload/backend failed (skipped workloads are not failures).
+  // True when no workload/backend failed (skipped workloads are not failures) and the harness part, when
+  // run, is ok (HarnessReport::ok).
   bool ok() const;
 };
 
 // Runs the benchmark. Unknown workload names are reported as skipped with the reason; use ParseBenchArgs
 // to reject them up front. Never throws for a failing run: a Trap or SQLite error is recorded in the
 // BackendResult.
-BenchReport RunVfsBenchmarks(const BenchOptions& options);
+BenchReport RunBenchmarks(const BenchOptions& options);
 
 // The goals of the header comment, judged on `report.workloads` (ratios must already be filled in, as
-// RunVfsBenchmarks does). One result per judged workload for the time goals, one for the reset footprint,
-// one per icstable backend for the churn footprint.
+// RunBenchmarks does) and `report.harness`. One result per judged workload for the time goals, one for the
+// reset footprint, one per icstable backend for the churn footprint; with the harness, one for the judged
+// message rate, one for the crash-point rate (--jobs 1) and one per negative control.
 std::vector<GoalResult> JudgeGoals(const BenchReport& report);
 
 // A Markdown report: environment, one table row per workload and backend, the churn footprint series, the
@@ -155,13 +171,27 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out);
 // "ratio_to_memdb", "cpu_ratio_to_memdb", "stable_bytes_written",
 // "dirty_pages_4k", "stable_instructions", "messages", "stable_pages", "stable_bytes", "db_size_bytes",
 // "rows_read", "rows_written", "table_rows", "footprint": [{"cycle", "stable_pages"}], "notes"}]}],
-// "goals": [{"name", "scope", "detail", "pass"}], "ok"}. Absent numbers are null.
+// "harness": null | {"seed", "judged_steps", "control_steps", "workloads_dir", "error",
+// "judged": {"cases", "ops", "messages", "violations", "seconds", "cpu_seconds", "per_cpu_second"},
+// "explore": [{"jobs", "workloads", "crash_points", "violations", "seconds", "cpu_seconds", "per_second",
+// "per_cpu_second"}], "controls": [{"name", "faults", "caught", "cases", "messages", "seconds", "property",
+// "shrunk", "original_ops", "shrunk_ops", "shrink_runs", "shrink_seconds"}], "ok"},
+// "goals": [{"name", "scope", "detail", "pass"}], "ok"}. Absent numbers are null. The format is named by
+// "format": "stablevfs-bench-1". Rates (per_...) are derived and ignored by ReadJson.
+inline constexpr const char* kBenchJsonFormat = "stablevfs-bench-1";
 void WriteJson(const BenchReport& report, std::ostream& out);
+
+// The report of a JSON document WriteJson wrote: WriteJson(ReadJson(WriteJson(r))) writes the same text.
+// Errors (kInvalidArgument): not JSON (with line and byte), another format, or a member missing or of the
+// wrong type, named by its path (e.g. "workloads[3].backends[1].median_ns").
+Result<BenchReport> ReadJson(std::string_view text);
 
 // Command-line front end for `stablevfs bench`: parses
 //   --workload NAME[,NAME...] (repeatable)   --backend NAME[,NAME...] (repeatable)
 //   --runs N   --scale X   --value-bytes N   --churn-cycles N   --churn-sample-every N
 //   --corpora DIR   --build-type S   --tmpdir DIR   --no-verify   --no-callgrind-toggles   --goal-clock wall|cpu
+//   --suite vfs|harness|all   --harness-seed N   --harness-cases N   --harness-steps N   --explore-jobs J[,J]
+//   --workloads-dir DIR
 // into `options` (JSON and Markdown destinations are the caller's business: see RunBenchCommand).
 // Errors: kInvalidArgument naming the bad argument or unknown name.
 Result<BenchOptions> ParseBenchArgs(const std::vector<std::string>& args);
@@ -169,9 +199,11 @@ Result<BenchOptions> ParseBenchArgs(const std::vector<std::string>& args);
 // The usage text of the options above.
 std::string BenchUsage();
 
-// `stablevfs bench [options] [--json FILE | --no-json] [--markdown FILE] [--list] [--quiet] [--help]`:
-// parses, runs, writes Markdown to `out` (or to FILE with --markdown) and a JSON report to FILE (default:
-// build/bench-results/vfs-bench-<UTC time>.json below the working directory; none with --no-json). --list
+// `stablevfs bench [options] [--json FILE | --no-json] [--markdown FILE] [--readme FILE] [--list] [--quiet]
+// [--help]`, or `stablevfs bench --from-json FILE [--markdown FILE] [--readme FILE]`:
+// parses, runs (or reads the saved report), writes Markdown to `out` (or to FILE with --markdown) and a JSON
+// report to FILE (default: build/bench-results/bench-<UTC time>.json below the working directory; none with
+// --no-json or --from-json); with --readme, replaces the generated section of FILE (readme_section.h). --list
 // prints the workload and backend names. Progress goes to `err` unless --quiet. Returns the process exit code: 0 all
 // runs succeeded, 1 a run failed, 2 bad arguments or an unwritable output file.
 int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -2,186 +2,29 @@
 // command-line options parsed or rejected.
 //
 // Goal: a CI job or a notebook can read the JSON without surprises, and a goal verdict means what the
-// header says. Method: build reports by hand (no database, no clock), write them, and read the JSON back
-// with a small strict parser written here (objects, arrays, strings with escapes, numbers, true/false/null;
-// anything else is a parse error), then check keys and values, including strings that need escaping. The
-// goal judge is fed hand-made medians and footprints on both sides of each limit. No timing assertions.
+// header says; a saved report renders again (ReadJson) and the README section splices in without touching
+// the rest of the file. Method: build reports by hand (no database, no clock), write them, read the JSON back
+// with the strict reader (harness/json), check keys and values, including strings that need escaping, and
+// that write -> read -> write gives the same text. The goal judge is fed hand-made medians, footprints and
+// harness figures on both sides of each limit. No timing assertions.
 #include <gtest/gtest.h>
 
-#include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <map>
-#include <memory>
 #include <sstream>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "bench/workloads/readme_section.h"
 #include "bench/workloads/vfs_bench.h"
+#include "harness/json/json_text.h"
 
 namespace stablevfs::bench {
 namespace {
 
-// ---------------------------------------------------------------------------------------------------------
-// A strict JSON reader, enough to check the writer.
-
-struct JsonValue;
-using JsonObject = std::map<std::string, JsonValue>;
+using json::JsonValue;
 using JsonArray = std::vector<JsonValue>;
-struct JsonValue {
-  std::variant<std::nullptr_t, bool, double, std::string, std::shared_ptr<JsonArray>, std::shared_ptr<JsonObject>>
-      v;
-  bool is_null() const { return std::holds_alternative<std::nullptr_t>(v); }
-  const JsonObject& object() const { return *std::get<std::shared_ptr<JsonObject>>(v); }
-  const JsonArray& array() const { return *std::get<std::shared_ptr<JsonArray>>(v); }
-  const std::string& string() const { return std::get<std::string>(v); }
-  double number() const { return std::get<double>(v); }
-  bool boolean() const { return std::get<bool>(v); }
-  const JsonValue& operator[](const std::string& key) const { return object().at(key); }
-};
-
-class JsonReader {
- public:
-  explicit JsonReader(std::string text) : text_(std::move(text)) {}
-
-  // Throws std::runtime_error on anything that is not one complete JSON value.
-  JsonValue Parse() {
-    JsonValue value = ParseValue();
-    SkipSpace();
-    if (pos_ != text_.size()) Fail("trailing characters");
-    return value;
-  }
-
- private:
-  [[noreturn]] void Fail(const std::string& what) {
-    throw std::runtime_error("JSON error at " + std::to_string(pos_) + ": " + what);
-  }
-  void SkipSpace() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  }
-  char Peek() {
-    SkipSpace();
-    if (pos_ >= text_.size()) Fail("unexpected end");
-    return text_[pos_];
-  }
-  void Expect(char c) {
-    if (Peek() != c) Fail(std::string("expected '") + c + "'");
-    ++pos_;
-  }
-  bool Literal(const char* word) {
-    const std::string w(word);
-    if (text_.compare(pos_, w.size(), w) != 0) return false;
-    pos_ += w.size();
-    return true;
-  }
-  JsonValue ParseValue() {
-    const char c = Peek();
-    if (c == '{') return ParseObject();
-    if (c == '[') return ParseArray();
-    if (c == '"') return {ParseString()};
-    if (Literal("true")) return {true};
-    if (Literal("false")) return {false};
-    if (Literal("null")) return {nullptr};
-    return {ParseNumber()};
-  }
-  JsonValue ParseObject() {
-    Expect('{');
-    auto object = std::make_shared<JsonObject>();
-    if (Peek() == '}') {
-      ++pos_;
-      return {object};
-    }
-    for (;;) {
-      if (Peek() != '"') Fail("expected a key");
-      std::string key = ParseString();
-      Expect(':');
-      if (!object->emplace(key, ParseValue()).second) Fail("duplicate key " + key);
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      Expect('}');
-      return {object};
-    }
-  }
-  JsonValue ParseArray() {
-    Expect('[');
-    auto array = std::make_shared<JsonArray>();
-    if (Peek() == ']') {
-      ++pos_;
-      return {array};
-    }
-    for (;;) {
-      array->push_back(ParseValue());
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      Expect(']');
-      return {array};
-    }
-  }
-  std::string ParseString() {
-    Expect('"');
-    std::string out;
-    while (pos_ < text_.size() && text_[pos_] != '"') {
-      const auto c = static_cast<unsigned char>(text_[pos_++]);
-      if (c < 0x20) Fail("raw control character in string");
-      if (c != '\\') {
-        out.push_back(static_cast<char>(c));
-        continue;
-      }
-      if (pos_ >= text_.size()) Fail("dangling escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': out.push_back('"'); break;
-        case '\\': out.push_back('\\'); break;
-        case '/': out.push_back('/'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'u': {
-          if (pos_ + 4 > text_.size()) Fail("short \\u escape");
-          const unsigned long code = std::stoul(text_.substr(pos_, 4), nullptr, 16);
-          pos_ += 4;
-          if (code >= 0x80) Fail("this reader only expects \\u escapes of control characters");
-          out.push_back(static_cast<char>(code));
-          break;
-        }
-        default:
-          Fail("bad escape");
-      }
-    }
-    Expect('"');
-    return out;
-  }
-  double ParseNumber() {
-    const size_t start = pos_;
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    while (pos_ < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.' ||
-                                   text_[pos_] == 'e' || text_[pos_] == 'E' || text_[pos_] == '+' ||
-                                   text_[pos_] == '-')) {
-      ++pos_;
-    }
-    if (pos_ == start) Fail("expected a value");
-    size_t used = 0;
-    const double d = std::stod(text_.substr(start, pos_ - start), &used);
-    if (used != pos_ - start) Fail("bad number");
-    return d;
-  }
-
-  std::string text_;
-  size_t pos_ = 0;
-};
-
-TEST(BenchJsonReader, RejectsBrokenJson) {
-  for (const char* bad : {"{", "{\"a\":1,}", "[1 2]", "{\"a\" 1}", "\"x", "{\"a\":1}{", "nul", "{\"a\":1,\"a\":2}",
-                          "\"tab\there\""}) {
-    EXPECT_THROW(JsonReader(bad).Parse(), std::runtime_error) << bad;
-  }
-  EXPECT_EQ(JsonReader("{\"a\": [1, \"x\\n\", null, true]}").Parse()["a"].array().size(), 4u);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // A hand-made report.
@@ -260,36 +103,36 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   const BenchReport report = SampleReport();
   std::ostringstream out;
   WriteJson(report, out);
-  const JsonValue json = JsonReader(out.str()).Parse();
+  const JsonValue doc = json::ParseJson(out.str());
 
-  const JsonValue& env = json["environment"];
-  EXPECT_EQ(env["sqlite_version"].string(), "3.40.1");
-  EXPECT_EQ(env["build_type"].string(), "RelWithDebInfo");
-  EXPECT_EQ(env["machine"].string(), "Linux 6.1 x86_64");
-  EXPECT_EQ(env["corpora_dir"].string(), "C:\\odd \"path\"");
+  const JsonValue& env = doc["environment"];
+  EXPECT_EQ(env["sqlite_version"].text, "3.40.1");
+  EXPECT_EQ(env["build_type"].text, "RelWithDebInfo");
+  EXPECT_EQ(env["machine"].text, "Linux 6.1 x86_64");
+  EXPECT_EQ(env["corpora_dir"].text, "C:\\odd \"path\"");
   for (const char* key : {"date_utc", "compiler", "callgrind_toggles", "goals_on_cpu_time", "runs", "scale", "value_bytes",
                           "churn_cycles", "churn_sample_every"}) {
-    EXPECT_EQ(env.object().count(key), 1u) << key;
+    EXPECT_EQ(env.members.count(key), 1u) << key;
   }
 
-  const JsonArray& workloads = json["workloads"].array();
+  const JsonArray& workloads = doc["workloads"].items;
   ASSERT_EQ(workloads.size(), 4u);
-  EXPECT_EQ(workloads[0]["name"].string(), "reset_insert_1000");
-  EXPECT_EQ(workloads[0]["kind"].string(), "write");
-  const JsonArray& backends = workloads[0]["backends"].array();
+  EXPECT_EQ(workloads[0]["name"].text, "reset_insert_1000");
+  EXPECT_EQ(workloads[0]["kind"].text, "write");
+  const JsonArray& backends = workloads[0]["backends"].items;
   ASSERT_EQ(backends.size(), 4u);
   for (const JsonValue& b : backends) {
     for (const char* key : {"backend", "error", "run_ns", "median_ns", "run_cpu_ns", "median_cpu_ns",
                             "ratio_to_memdb", "cpu_ratio_to_memdb", "stable_bytes_written",
                             "dirty_pages_4k", "stable_instructions", "messages", "stable_pages", "stable_bytes",
                             "db_size_bytes", "rows_read", "rows_written", "table_rows", "footprint", "notes"}) {
-      EXPECT_EQ(b.object().count(key), 1u) << key;
+      EXPECT_EQ(b.members.count(key), 1u) << key;
     }
   }
-  EXPECT_EQ(backends[0]["backend"].string(), "memdb");
+  EXPECT_EQ(backends[0]["backend"].text, "memdb");
   EXPECT_EQ(backends[0]["median_ns"].number(), 1000);
   EXPECT_EQ(backends[0]["median_cpu_ns"].number(), 500);
-  EXPECT_EQ(backends[0]["run_ns"].array().size(), 1u);
+  EXPECT_EQ(backends[0]["run_ns"].items.size(), 1u);
   EXPECT_TRUE(backends[0]["stable_pages"].is_null());
   EXPECT_TRUE(backends[0]["stable_bytes_written"].is_null());
   EXPECT_DOUBLE_EQ(backends[1]["ratio_to_memdb"].number(), 1.2);
@@ -298,21 +141,21 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   EXPECT_EQ(backends[2]["dirty_pages_4k"].number(), 40);
   EXPECT_EQ(backends[2]["stable_instructions"].number(), 170000);
   // Strings that need escaping come back unchanged.
-  EXPECT_EQ(backends[3]["error"].string(), report.workloads[0].backends[3].error);
+  EXPECT_EQ(backends[3]["error"].text, report.workloads[0].backends[3].error);
   EXPECT_TRUE(backends[3]["median_ns"].is_null());
 
-  const JsonArray& footprint = workloads[2]["backends"].array()[1]["footprint"].array();
+  const JsonArray& footprint = workloads[2]["backends"].items[1]["footprint"].items;
   ASSERT_EQ(footprint.size(), 5u);
   EXPECT_EQ(footprint[4]["cycle"].number(), 4);
   EXPECT_EQ(footprint[4]["stable_pages"].number(), 9);
-  EXPECT_EQ(workloads[3]["skipped"].string(), "corpus file not found: /x");
+  EXPECT_EQ(workloads[3]["skipped"].text, "corpus file not found: /x");
 
-  const JsonArray& goals = json["goals"].array();
+  const JsonArray& goals = doc["goals"].items;
   EXPECT_EQ(goals.size(), report.goals.size());
   for (const JsonValue& g : goals) {
-    for (const char* key : {"name", "scope", "detail", "pass"}) EXPECT_EQ(g.object().count(key), 1u) << key;
+    for (const char* key : {"name", "scope", "detail", "pass"}) EXPECT_EQ(g.members.count(key), 1u) << key;
   }
-  EXPECT_FALSE(json["ok"].boolean());  // the unix run failed
+  EXPECT_FALSE(doc["ok"].boolean);  // the unix run failed
 }
 
 TEST(BenchReport, GoalsAreJudgedAgainstTheirLimits) {
@@ -390,7 +233,7 @@ TEST(BenchReport, MarkdownHasOneRowPerResult) {
   EXPECT_TRUE(error_row_is_one_line);  // a newline in an error must not break the table
   EXPECT_NE(text.find("\\|"), std::string::npos);  // nor a pipe
   EXPECT_NE(text.find("skipped: corpus file not found"), std::string::npos);
-  EXPECT_NE(text.find("## churn: stable memory"), std::string::npos);
+  EXPECT_NE(text.find("### churn: stable memory"), std::string::npos);
   EXPECT_NE(text.find("| FAIL |"), std::string::npos);
   EXPECT_NE(text.find("| PASS |"), std::string::npos);
   EXPECT_NE(text.find("SQLite: 3.40.1"), std::string::npos);
@@ -448,6 +291,303 @@ TEST(BenchArgs, CommandListsAndRejects) {
   EXPECT_EQ(RunBenchCommand({"--workload", "nope"}, out, err), 2);
   EXPECT_NE(err.str().find("unknown workload 'nope'"), std::string::npos);
   EXPECT_EQ(RunBenchCommand({"--json", "/nonexistent/dir/x.json"}, out, err), 2);
+}
+
+
+// ---------------------------------------------------------------------------------------------------------
+// Harness figures, the JSON round trip, and the README section.
+
+HarnessReport SampleHarness() {
+  HarnessReport h;
+  h.seed = 7;
+  h.judged_steps = 100;
+  h.control_steps = 60;
+  h.workloads_dir = "scenarios/workloads";
+  h.judged = {.cases = 4, .ops = 400, .messages = 600, .violations = 0, .seconds = 1.25, .cpu_seconds = 1.0};
+  h.explore.push_back({.jobs = 1, .workloads = 3, .crash_points = 5000, .violations = 0, .seconds = 2.5,
+                       .cpu_seconds = 2.0});
+  h.explore.push_back({.jobs = 2, .workloads = 3, .crash_points = 5000, .violations = 0, .seconds = 1.5,
+                       .cpu_seconds = 2.6});
+  ControlResult caught;
+  caught.name = "lost write";
+  caught.faults = "memory.write=2%lost";
+  caught.caught = true;
+  caught.cases = 1;
+  caught.messages = 8;
+  caught.seconds = 0.5;
+  caught.property = "image";
+  caught.shrunk = true;
+  caught.original_ops = 8;
+  caught.shrunk_ops = 3;
+  caught.shrink_runs = 39;
+  caught.shrink_seconds = 0.25;
+  h.controls.push_back(caught);
+  return h;
+}
+
+const GoalResult* FindGoalByName(const std::vector<GoalResult>& goals, const std::string& part) {
+  for (const GoalResult& g : goals) {
+    if (g.name.find(part) != std::string::npos) return &g;
+  }
+  return nullptr;
+}
+
+TEST(BenchHarnessGoals, AreJudgedAgainstTheirLimits) {
+  BenchReport report;
+  report.environment.vfs = false;  // a harness-only run judges no VFS goal
+  report.harness = SampleHarness();
+  std::vector<GoalResult> goals = JudgeGoals(report);
+  ASSERT_EQ(goals.size(), 3u);
+  EXPECT_EQ(FindGoalByName(goals, "judged messages")->pass, std::optional<bool>(true));   // 600 >= 500
+  EXPECT_EQ(FindGoalByName(goals, "crash points")->pass, std::optional<bool>(true));      // 2,500 >= 2,000
+  EXPECT_EQ(FindGoalByName(goals, "negative control")->pass, std::optional<bool>(true));  // 0.5 s, 3 ops
+
+  report.harness->judged.cpu_seconds = 1.25;                // 480 per CPU-second
+  report.harness->explore[0].cpu_seconds = 2.6;             // 1,923 per CPU-second; --jobs 2 is not judged
+  report.harness->controls[0].shrunk_ops = 7;
+  goals = JudgeGoals(report);
+  EXPECT_EQ(FindGoalByName(goals, "judged messages")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "crash points")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "negative control")->pass, std::optional<bool>(false));
+
+  report.harness->controls[0].shrunk_ops = 6;
+  report.harness->controls[0].seconds = 10.5;
+  EXPECT_EQ(FindGoalByName(JudgeGoals(report), "negative control")->pass, std::optional<bool>(false));
+  report.harness->controls[0].seconds = 10.0;
+  EXPECT_EQ(FindGoalByName(JudgeGoals(report), "negative control")->pass, std::optional<bool>(true));
+  report.harness->controls[0].caught = false;
+  const std::vector<GoalResult> missed_goals = JudgeGoals(report);
+  const GoalResult* missed = FindGoalByName(missed_goals, "negative control");
+  EXPECT_EQ(missed->pass, std::optional<bool>(false));
+  EXPECT_NE(missed->detail.find("not caught"), std::string::npos) << missed->detail;
+  EXPECT_FALSE(report.harness->ok());
+
+  // Without a --jobs 1 exploration the crash-point goal is not judged rather than judged on --jobs 2.
+  report.harness->explore.erase(report.harness->explore.begin());
+  EXPECT_FALSE(FindGoalByName(JudgeGoals(report), "crash points")->pass.has_value());
+}
+
+BenchReport FullReport() {
+  BenchReport report = SampleReport();
+  report.environment.command_line = "stablevfs bench --goal-clock cpu --readme 'my README.md'";
+  report.harness = SampleHarness();
+  report.goals = JudgeGoals(report);
+  return report;
+}
+
+std::string JsonOf(const BenchReport& report) {
+  std::ostringstream out;
+  WriteJson(report, out);
+  return out.str();
+}
+
+std::string MarkdownOf(const BenchReport& report) {
+  std::ostringstream out;
+  WriteMarkdown(report, out);
+  return out.str();
+}
+
+TEST(BenchJson, ReadsBackWhatItWrote) {
+  const BenchReport report = FullReport();
+  const std::string first = JsonOf(report);
+  Result<BenchReport> read = ReadJson(first);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(JsonOf(*read), first);
+  EXPECT_EQ(MarkdownOf(*read), MarkdownOf(report));
+  ASSERT_TRUE(read->harness.has_value());
+  EXPECT_EQ(*read->harness, *report.harness);  // every harness figure survives (these doubles print exactly)
+  EXPECT_EQ(read->environment.command_line, report.environment.command_line);
+  EXPECT_EQ(read->workloads[0].backends[3].error, report.workloads[0].backends[3].error);
+  EXPECT_EQ(read->workloads[2].backends[1].footprint.size(), 5u);
+  EXPECT_EQ(read->goals.size(), report.goals.size());
+
+  // A report without the harness part keeps it absent.
+  const BenchReport vfs_only = SampleReport();
+  Result<BenchReport> no_harness = ReadJson(JsonOf(vfs_only));
+  ASSERT_TRUE(no_harness.ok()) << no_harness.status().ToString();
+  EXPECT_FALSE(no_harness->harness.has_value());
+}
+
+TEST(BenchJson, RejectsWhatItDidNotWrite) {
+  const std::string good = JsonOf(FullReport());
+  const auto message_of = [](const std::string& text) {
+    Result<BenchReport> read = ReadJson(text);
+    EXPECT_FALSE(read.ok());
+    if (read.ok()) return std::string();
+    EXPECT_EQ(read.status().code(), ErrorCode::kInvalidArgument);
+    return read.status().message();
+  };
+  EXPECT_NE(message_of(good.substr(0, good.size() / 2)).find("not a JSON document"), std::string::npos);
+  EXPECT_NE(message_of("[1, 2]").find("not an object"), std::string::npos);
+
+  std::string other_format = good;
+  other_format.replace(other_format.find("stablevfs-bench-1"), 17, "stablevfs-bench-9");
+  EXPECT_NE(message_of(other_format).find("stablevfs-bench-9"), std::string::npos);
+
+  // A missing or mistyped member is named by its path.
+  std::string missing = good;
+  missing.replace(missing.find("\"median_ns\""), 11, "\"median_xx\"");
+  EXPECT_NE(message_of(missing).find("workloads[0].backends[0].median_ns is missing"), std::string::npos)
+      << message_of(missing);
+  std::string mistyped = good;
+  const size_t seed = mistyped.find("\"seed\": 7");
+  ASSERT_NE(seed, std::string::npos);
+  mistyped.replace(seed, 9, "\"seed\": \"7\"");
+  EXPECT_NE(message_of(mistyped).find("harness.seed is not a non-negative integer"), std::string::npos);
+}
+
+constexpr const char* kReadme =
+    "# Title\n\nIntro text.\n\n## Performance\n\nHand-written words.\n\n"
+    "<!-- stablevfs bench: begin generated section -->\nold table\n<!-- stablevfs bench: end generated section -->\n"
+    "\nAfter the section.\n";
+
+TEST(BenchReadme, SectionIsGeneratedFromTheReport) {
+  const BenchReport report = FullReport();
+  std::ostringstream out;
+  WriteReadmeSection(report, "build/bench-results/x.json", out);
+  const std::string section = out.str();
+  EXPECT_EQ(section.rfind(std::string(kReadmeBegin) + "\n", 0), 0u);
+  EXPECT_TRUE(section.ends_with(std::string(kReadmeEnd) + "\n"));
+  EXPECT_NE(section.find(report.environment.command_line), std::string::npos);
+  EXPECT_NE(section.find("build/bench-results/x.json"), std::string::npos);
+  EXPECT_NE(section.find("| reset_insert_1000 | 0.001 | – | 0.001 | 1.20 | 1.20 | 123,456 | 40 | 170,000 | 524,288 | 49,152 | FAILED on unix"), std::string::npos) << section;
+  EXPECT_NE(section.find("skipped: corpus file not found"), std::string::npos);
+  EXPECT_NE(section.find("Churn footprint (`churn`, icstable): 5 stable pages"), std::string::npos) << section;
+  EXPECT_NE(section.find("| 1 | 3 | 5,000 | 0 | 2.00 | 2.50 | 2,500 | 2,000 |"), std::string::npos) << section;
+  EXPECT_NE(section.find("| lost write | `memory.write=2%lost` | 1 | 8 |"), std::string::npos) << section;
+  EXPECT_NE(section.find("| PASS |"), std::string::npos);
+  // The same report read back from its JSON gives the same section: the README can be regenerated.
+  Result<BenchReport> read = ReadJson(JsonOf(report));
+  ASSERT_TRUE(read.ok());
+  std::ostringstream again;
+  WriteReadmeSection(*read, "build/bench-results/x.json", again);
+  EXPECT_EQ(again.str(), section);
+}
+
+TEST(BenchReadme, SpliceReplacesOnlyTheSection) {
+  const std::string section = std::string(kReadmeBegin) + "\nnew table\n" + std::string(kReadmeEnd) + "\n";
+  Result<std::string> spliced = SpliceReadme(kReadme, section);
+  ASSERT_TRUE(spliced.ok()) << spliced.status().ToString();
+  const std::string expected = std::string(kReadme).replace(std::string(kReadme).find("old table"), 9, "new table");
+  EXPECT_EQ(*spliced, expected);
+  Result<std::string> twice = SpliceReadme(*spliced, section);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(*twice, *spliced);  // idempotent
+
+  const std::string begin(kReadmeBegin);
+  const std::string end(kReadmeEnd);
+  for (const std::string& bad : {std::string("# no markers\n"), "text\n" + end + "\n" + begin + "\n",
+                                 begin + "\n" + end + "\n" + begin + "\n" + end + "\n", begin + "\nno end\n",
+                                 "inline " + begin + "\n" + end + "\n"}) {
+    Result<std::string> refused = SpliceReadme(bad, section);
+    EXPECT_FALSE(refused.ok()) << bad;
+    if (!refused.ok()) {
+      EXPECT_NE(refused.status().message().find("marker"), std::string::npos);
+    }
+  }
+}
+
+TEST(BenchReadme, UpdateRewritesTheFileOrLeavesItAlone) {
+  const std::filesystem::path path = std::filesystem::path(::testing::TempDir()) / "bench_readme_test.md";
+  {
+    std::ofstream(path, std::ios::binary) << kReadme;
+  }
+  const std::string section = std::string(kReadmeBegin) + "\nfresh\n" + std::string(kReadmeEnd) + "\n";
+  ASSERT_TRUE(CheckReadme(path).ok());
+  ASSERT_TRUE(UpdateReadme(path, section).ok());
+  std::ostringstream text;
+  text << std::ifstream(path, std::ios::binary).rdbuf();
+  EXPECT_NE(text.str().find("fresh"), std::string::npos);
+  EXPECT_EQ(text.str().find("old table"), std::string::npos);
+  EXPECT_NE(text.str().find("After the section."), std::string::npos);
+
+  // Without markers nothing is written and the error names the file.
+  {
+    std::ofstream(path, std::ios::binary) << "# plain\n";
+  }
+  const Status refused = UpdateReadme(path, section);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find(path.string()), std::string::npos);
+  EXPECT_FALSE(CheckReadme(path).ok());
+  std::ostringstream unchanged;
+  unchanged << std::ifstream(path, std::ios::binary).rdbuf();
+  EXPECT_EQ(unchanged.str(), "# plain\n");
+  EXPECT_FALSE(std::filesystem::exists(path.string() + ".stablevfs-tmp"));
+  std::filesystem::remove(path);
+  EXPECT_FALSE(CheckReadme(path).ok());  // unreadable
+}
+
+TEST(BenchArgs, ParsesTheSuitesAndHarnessOptions) {
+  Result<BenchOptions> both = ParseBenchArgs({"--harness-cases", "3", "--harness-steps", "20", "--harness-seed", "9",
+                                              "--explore-jobs", "1,2,4", "--control-cases", "5",
+                                              "--workloads-dir", "/w"});
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  EXPECT_TRUE(both->vfs);
+  ASSERT_TRUE(both->harness.has_value());
+  EXPECT_EQ(both->harness->judged_cases, 3u);
+  EXPECT_EQ(both->harness->judged_steps, 20u);
+  EXPECT_EQ(both->harness->seed, 9u);
+  EXPECT_EQ(both->harness->explore_jobs, (std::vector<unsigned>{1, 2, 4}));
+  EXPECT_EQ(both->harness->control_max_cases, 5u);
+  EXPECT_EQ(both->harness->workloads_dir, "/w");
+
+  Result<BenchOptions> vfs = ParseBenchArgs({"--suite", "vfs"});
+  ASSERT_TRUE(vfs.ok());
+  EXPECT_TRUE(vfs->vfs);
+  EXPECT_FALSE(vfs->harness.has_value());
+  // Harness options apply whatever their place relative to --suite.
+  Result<BenchOptions> harness = ParseBenchArgs({"--harness-cases", "2", "--suite", "harness"});
+  ASSERT_TRUE(harness.ok());
+  EXPECT_FALSE(harness->vfs);
+  ASSERT_TRUE(harness->harness.has_value());
+  EXPECT_EQ(harness->harness->judged_cases, 2u);
+
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--suite", "everything"}, {"--explore-jobs", "0"}, {"--explore-jobs", ","}, {"--harness-cases", "0"},
+           {"--harness-steps", "x"}, {"--control-cases", "0"}}) {
+    EXPECT_FALSE(ParseBenchArgs(args).ok()) << args[0] << " " << args[1];
+  }
+}
+
+TEST(BenchArgs, FromJsonRendersWithoutRunning) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir());
+  const std::filesystem::path json_path = dir / "bench_from_json_test.json";
+  const std::filesystem::path readme_path = dir / "bench_from_json_readme.md";
+  const BenchReport report = FullReport();
+  {
+    std::ofstream(json_path) << JsonOf(report);
+    std::ofstream(readme_path) << kReadme;
+  }
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(RunBenchCommand({"--from-json", json_path.string(), "--readme", readme_path.string(), "--quiet"}, out,
+                            err),
+            1)  // the sample report has a failed run: the exit code says so
+      << err.str();
+  EXPECT_EQ(out.str(), MarkdownOf(report));
+  std::ostringstream readme;
+  readme << std::ifstream(readme_path).rdbuf();
+  std::ostringstream section;
+  WriteReadmeSection(report, json_path.string(), section);
+  EXPECT_NE(readme.str().find(section.str()), std::string::npos);
+  EXPECT_NE(readme.str().find("After the section."), std::string::npos);
+
+  // Run options do not apply to a saved report; a broken file is named.
+  std::ostringstream err2;
+  EXPECT_EQ(RunBenchCommand({"--from-json", json_path.string(), "--runs", "3"}, out, err2), 2);
+  EXPECT_NE(err2.str().find("--runs"), std::string::npos);
+  std::ostringstream err3;
+  EXPECT_EQ(RunBenchCommand({"--from-json", (dir / "missing.json").string()}, out, err3), 2);
+  EXPECT_NE(err3.str().find("missing.json"), std::string::npos);
+  // A README without markers is refused before anything runs.
+  {
+    std::ofstream(readme_path) << "# no markers\n";
+  }
+  std::ostringstream err4;
+  EXPECT_EQ(RunBenchCommand({"--suite", "vfs", "--readme", readme_path.string(), "--no-json"}, out, err4), 2);
+  EXPECT_NE(err4.str().find("marker"), std::string::npos);
+  std::filesystem::remove(json_path);
+  std::filesystem::remove(readme_path);
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 //
 // Goal: every workload does on every backend exactly what its description says, so the benchmark's numbers
 // are numbers about the same work. Method: run the whole catalogue at a small scale (1% of the rows, 3
-// churn cycles) once per backend through RunVfsBenchmarks, which verifies each run's final table row by row
+// churn cycles) once per backend through RunBenchmarks, which verifies each run's final table row by row
 // and fails the run on any mismatch; then check, independently of the workload code, the row counts each
 // workload must leave or return at that scale, the churn footprint samples, and what the simulated IC
 // counted (writes write, reads do not). The helpers the workloads are built from (keys, values, the
@@ -115,7 +115,7 @@ TEST_P(BenchWorkloadsOnBackend, EveryWorkloadDoesItsWork) {
   options.scale = 0.01;
   options.churn_cycles = 3;
   options.churn_sample_every = 1;
-  const BenchReport report = RunVfsBenchmarks(options);
+  const BenchReport report = RunBenchmarks(options);
 
   ASSERT_EQ(report.workloads.size(), WorkloadNames().size());
   const bool corpora_present = std::filesystem::is_directory(DefaultCorporaDir() / "workloads");
@@ -221,7 +221,7 @@ TEST(BenchWorkloads, MissingCorpusIsSkippedNotFailed) {
   options.backends = {BackendKind::kMemdb};
   options.runs = 1;
   options.corpora_dir = "/nonexistent/corpora";
-  const BenchReport report = RunVfsBenchmarks(options);
+  const BenchReport report = RunBenchmarks(options);
   ASSERT_EQ(report.workloads.size(), 1u);
   EXPECT_NE(report.workloads[0].skipped.find("/nonexistent/corpora"), std::string::npos);
   EXPECT_TRUE(report.workloads[0].backends.empty());
@@ -235,7 +235,7 @@ TEST(BenchWorkloads, RepeatedRunsAgree) {
   options.backends = {BackendKind::kIcstableSim, BackendKind::kMemdb};
   options.runs = 3;
   options.scale = 0.01;
-  const BenchReport report = RunVfsBenchmarks(options);
+  const BenchReport report = RunBenchmarks(options);
   ASSERT_EQ(report.workloads.size(), 1u);
   const WorkloadResult& w = report.workloads[0];
   ASSERT_EQ(w.backends.size(), 2u);
@@ -259,7 +259,7 @@ TEST(BenchWorkloads, ZeroRunsOnlySetsUp) {
   options.backends = {BackendKind::kMemdb};
   options.runs = 0;
   options.scale = 0.01;
-  const BenchReport report = RunVfsBenchmarks(options);
+  const BenchReport report = RunBenchmarks(options);
   ASSERT_EQ(report.workloads.size(), 1u);
   const BackendResult& r = report.workloads[0].backends.at(0);
   EXPECT_EQ(r.error, "");
@@ -277,7 +277,7 @@ TEST(BenchWorkloads, NoVerifyReadsNoSizes) {
   options.runs = 1;
   options.scale = 0.01;
   options.verify = false;
-  const BenchReport report = RunVfsBenchmarks(options);
+  const BenchReport report = RunBenchmarks(options);
   ASSERT_EQ(report.workloads.size(), 1u);
   const BackendResult& r = report.workloads[0].backends.at(0);
   EXPECT_EQ(r.error, "");
