@@ -78,7 +78,19 @@ void DataModel::LoadImage(std::span<const uint8_t> image) {
   model::LoadImage(db_.get(), image);
 }
 
-CanonicalDump DataModel::Snapshot(const DumpOptions& options) const { return DumpDatabase(db_.get(), options); }
+CanonicalDump DataModel::Snapshot(const DumpOptions& options) const {
+  // A dump reads only the main database through SQL, so it is a function of that database's file: equal files
+  // give equal dumps. The file is compared whole, so the memo can never answer for a different content.
+  std::vector<uint8_t> image = SerializeImage(db_.get());
+  if (snapshot_memo_ && snapshot_memo_->image == image &&
+      snapshot_memo_->options.exclude_tables == options.exclude_tables &&
+      snapshot_memo_->options.include_header_values == options.include_header_values) {
+    return snapshot_memo_->dump;
+  }
+  CanonicalDump dump = DumpDatabase(db_.get(), options);
+  snapshot_memo_ = SnapshotMemo{std::move(image), options, dump};
+  return dump;
+}
 
 QueryResult DataModel::Query(std::string_view sql, std::span<const SqlValue> params) const {
   return RunQuery(db_.get(), sql, params);

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,7 +64,10 @@ class DataModel {
   // Replaces the whole database with `image` (a finished import); an empty image gives an empty database.
   void LoadImage(std::span<const uint8_t> image);
 
-  // The canonical dump of the committed state.
+  // The canonical dump of the committed state. Memoized: the last dump is reused while the database file
+  // (sqlite3_serialize of main, compared byte for byte) and the options are the same as when it was made.
+  // The file is the whole content a dump reads, so this is exact whatever changed the database, including
+  // writes through handle(). Not thread-safe (neither is the connection).
   CanonicalDump Snapshot(const DumpOptions& options = {}) const;
 
   // Runs one read statement on the committed state (see RunQuery).
@@ -83,6 +87,14 @@ class DataModel {
 
   SqliteHandle db_;
   uint64_t commits_ = 0;
+
+  // The memoized Snapshot: the file it was made from, its options, the dump.
+  struct SnapshotMemo {
+    std::vector<uint8_t> image;
+    DumpOptions options;
+    CanonicalDump dump;
+  };
+  mutable std::optional<SnapshotMemo> snapshot_memo_;
 };
 
 }  // namespace stablevfs::model

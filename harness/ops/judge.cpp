@@ -125,6 +125,75 @@ sqlite3* DecodedState::ImageDb() const {
   return image_db_.get();
 }
 
+sqlite3* ImageFacts::Db() {
+  if (open_error_) throw std::runtime_error(*open_error_);
+  if (!db_) {
+    try {
+      db_ = model::OpenImage(logical_);
+    } catch (const std::exception& e) {
+      open_error_ = e.what();
+      throw;
+    }
+  }
+  return db_.get();
+}
+
+const model::CanonicalDump& ImageFacts::Dump(const model::DumpOptions& options) {
+  const bool same_options = dump_options_ && dump_options_->exclude_tables == options.exclude_tables &&
+                            dump_options_->include_header_values == options.include_header_values;
+  if (!same_options) {
+    dump_.reset();
+    dump_error_.reset();
+    dump_options_ = options;
+    try {
+      dump_ = model::DumpDatabase(Db(), options);
+    } catch (const std::exception& e) {  // the judge reports any failure by its message
+      dump_error_ = e.what();
+    }
+  }
+  if (dump_error_) throw std::runtime_error(*dump_error_);
+  return *dump_;
+}
+
+const ImageFacts::Tables& ImageFacts::ReadTables() {
+  if (tables_) return *tables_;
+  sqlite3* db = Db();
+  Tables tables;
+  tables.schema = model::RunQuery(
+      db,
+      "SELECT name FROM sqlite_schema WHERE type = 'table' AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%' "
+      "ORDER BY name");
+  if (tables.schema.ok()) {
+    for (const std::vector<model::SqlValue>& table : tables.schema.rows) {
+      TableRows read;
+      read.name = table.at(0).bytes;
+      read.result = model::RunQuery(db, "SELECT * FROM " + QuoteIdentifier(read.name));
+      read.rows = std::move(read.result.rows);
+      read.result.rows.clear();
+      SortRows(&read.rows);
+      tables.tables.push_back(std::move(read));
+    }
+  }
+  tables_ = std::move(tables);
+  return *tables_;
+}
+
+std::shared_ptr<ImageFacts> Judge::FactsFor(std::span<const uint8_t> logical) const {
+  for (size_t i = 0; i < facts_cache_.size(); ++i) {
+    const std::vector<uint8_t>& key = facts_cache_[i]->logical();
+    // The whole file, byte for byte: equal bytes are the only reason to reuse an entry (see ImageFacts).
+    if (key.size() == logical.size() && std::equal(key.begin(), key.end(), logical.begin())) {
+      std::rotate(facts_cache_.begin(), facts_cache_.begin() + static_cast<ptrdiff_t>(i),
+                  facts_cache_.begin() + static_cast<ptrdiff_t>(i) + 1);
+      return facts_cache_.front();
+    }
+  }
+  auto facts = std::make_shared<ImageFacts>(logical);
+  facts_cache_.insert(facts_cache_.begin(), facts);
+  if (facts_cache_.size() > kFactsCacheEntries) facts_cache_.pop_back();
+  return facts;
+}
+
 uint64_t Fnv1a64Of(std::span<const uint8_t> bytes) {
   uint64_t hash = 0xcbf29ce484222325ull;
   for (uint8_t b : bytes) hash = (hash ^ b) * 0x100000001b3ull;
@@ -172,6 +241,7 @@ std::unique_ptr<DecodedState> Judge::Decode(const sim::MemorySnapshot& snapshot,
       try {
         state->logical = check::ResolveLogicalImage(*state->source, state->layout, options_.logical_bytes_max);
         state->resolved = true;
+        state->facts = FactsFor(state->logical);
       } catch (const std::exception& e) {
         state->resolve_error = e.what();
       }
@@ -302,7 +372,8 @@ void Judge::CheckData(const DecodedState& after, const model::DataModel& data_mo
                       std::vector<Violation>* out) const {
   if (!after.resolved) return;  // reported as an image violation
   try {
-    const model::CanonicalDump actual = model::DumpDatabase(after.ImageDb(), dump_options());
+    const std::shared_ptr<ImageFacts> facts = after.facts ? after.facts : FactsFor(after.logical);
+    const model::CanonicalDump& actual = facts->Dump(dump_options());
     const model::CanonicalDump expected = data_model.Snapshot(dump_options());
     if (std::optional<std::string> difference = model::DescribeDifference(expected, actual)) {
       Add(out, property::kData, "the stored data differs from the data model: " + *difference);
@@ -382,27 +453,24 @@ void Judge::CheckLive(sim::Canister& canister, const sim::MemorySnapshot& after_
                                          DescribeMeta(live_meta->superblock, fresh_meta->superblock));
     }
     if (!importing && after.resolved) {
-      // Every ordinary table, read three ways: stock SQLite on the decoded image, the live handle, the fresh open.
-      const model::QueryResult tables = model::RunQuery(
-          after.ImageDb(),
-          "SELECT name FROM sqlite_schema WHERE type = 'table' AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%' "
-          "ORDER BY name");
-      if (!tables.ok()) {
-        Add(out, property::kData, "the decoded image's schema cannot be read: " + tables.error);
+      // Every ordinary table, read three ways: stock SQLite on the decoded image (memoized per image, see
+      // ImageFacts), the live handle, the fresh open.
+      const std::shared_ptr<ImageFacts> facts = after.facts ? after.facts : FactsFor(after.logical);
+      const ImageFacts::Tables& tables = facts->ReadTables();
+      if (!tables.schema.ok()) {
+        Add(out, property::kData, "the decoded image's schema cannot be read: " + tables.schema.error);
         return;
       }
-      for (const std::vector<model::SqlValue>& table : tables.rows) {
-        const std::string name = table.at(0).bytes;
+      for (const ImageFacts::TableRows& image : tables.tables) {
+        const std::string& name = image.name;
         const std::string sql = "SELECT * FROM " + QuoteIdentifier(name);
-        const model::QueryResult image = model::RunQuery(after.ImageDb(), sql);
-        SqlRows image_rows = image.rows;
-        SortRows(&image_rows);
+        const SqlRows& image_rows = image.rows;
         Result<SqlRows> live_rows = ReadRows(*live, sql);
         Result<SqlRows> fresh_rows = ReadRows(fresh, sql);
-        if (!live_rows.ok() || !fresh_rows.ok() || !image.ok()) {
+        if (!live_rows.ok() || !fresh_rows.ok() || !image.result.ok()) {
           Add(out, property::kFreshOpen, "table " + name + " cannot be read: live " + live_rows.status().ToString() +
                                              ", fresh " + fresh_rows.status().ToString() + ", image " +
-                                             (image.ok() ? "ok" : image.error));
+                                             (image.result.ok() ? "ok" : image.result.error));
           continue;
         }
         if (std::string d = DescribeRows(*live_rows, *fresh_rows); !d.empty()) {

@@ -42,6 +42,7 @@
 #include "harness/model/canonical_dump.h"
 #include "harness/model/data_model.h"
 #include "harness/model/page_model.h"
+#include "harness/model/query.h"
 #include "harness/model/sqlite_db.h"
 #include "harness/ops/op.h"
 #include "harness/ops/snapshot_views.h"
@@ -87,6 +88,56 @@ enum class CrashResolution : uint8_t {
   kNeither,  // a third state: violation
 };
 
+// What stock SQLite reads from one logical file (the database image the checker resolved): the canonical dump
+// and every ordinary table's rows. The judge derives these for every judged state; they are a pure function of
+// the logical file's bytes (stock SQLite, read-only SELECTs on a private copy, the judge's fixed DumpOptions),
+// so the judge memoizes them per file content (Judge::FactsFor). Consecutive states very often hold the same
+// file (every error, trap and old-state crash; every crash point of one op in the explorer), and then neither
+// the copy is opened again nor anything dumped or read again.
+//
+// Why a memoized answer is never stale: the key is the whole logical file, compared byte for byte with the
+// bytes the entry was computed from (not a hash, not a generation counter). However the stable memory came
+// to hold its bytes (a commit, a failpoint-faulted write, a torn write, a restore, damage planted by a test),
+// the checker resolves the logical file afresh for every judged state (Judge::Decode), and an entry is used
+// only when that file is identical to the entry's; identical bytes make stock SQLite read identical rows. The
+// entry keeps its own copy of the bytes and its own connection, which only ever runs SELECTs and PRAGMA reads.
+class ImageFacts {
+ public:
+  using SqlRows = std::vector<std::vector<model::SqlValue>>;
+  struct TableRows {
+    std::string name;
+    model::QueryResult result;  // SELECT * FROM the table; result.rows is empty, see `rows`
+    SqlRows rows;               // result's rows sorted canonically
+  };
+  struct Tables {
+    model::QueryResult schema;  // the list of ordinary tables (by name); on error, `tables` is empty
+    std::vector<TableRows> tables;
+  };
+
+  explicit ImageFacts(std::span<const uint8_t> logical) : logical_(logical.begin(), logical.end()) {}
+  ImageFacts(const ImageFacts&) = delete;
+  ImageFacts& operator=(const ImageFacts&) = delete;
+
+  const std::vector<uint8_t>& logical() const { return logical_; }
+  // DumpDatabase of the image with `options`. Throws std::runtime_error when stock SQLite cannot open or dump
+  // it, with the same message each time.
+  const model::CanonicalDump& Dump(const model::DumpOptions& options);
+  // Every ordinary table (not virtual) in name order, each read whole. Throws as Dump does when the image
+  // cannot be opened.
+  const Tables& ReadTables();
+
+ private:
+  sqlite3* Db();
+
+  std::vector<uint8_t> logical_;
+  model::SqliteHandle db_;
+  std::optional<std::string> open_error_;
+  std::optional<model::DumpOptions> dump_options_;
+  std::optional<model::CanonicalDump> dump_;
+  std::optional<std::string> dump_error_;
+  std::optional<Tables> tables_;
+};
+
 // One memory state as the checker sees it. Owns everything the views point into, so keep it in the
 // unique_ptr DecodeState returns.
 struct DecodedState {
@@ -101,6 +152,10 @@ struct DecodedState {
   bool resolved = false;
   std::vector<uint8_t> logical;                         // the logical file, when resolved
   std::string resolve_error;                            // why it could not be resolved
+
+  // The memoized reads of `logical` (see ImageFacts), when resolved; shared with other states that hold the
+  // same logical file.
+  std::shared_ptr<ImageFacts> facts;
 
   bool importing() const { return superblock && (superblock->flags & check::layout6::kFlagImporting) != 0; }
   // Stock SQLite on a private copy of `logical`, opened on first use. REQUIRES: resolved.
@@ -157,7 +212,13 @@ class Judge {
                  bool probe, std::vector<Violation>* out) const;
 
  private:
+  // The memoized ImageFacts of a logical file with exactly these bytes (a new entry when none matches). Keeps
+  // the few most recently used files. Not thread-safe: a Judge belongs to one Session, and so to one thread.
+  std::shared_ptr<ImageFacts> FactsFor(std::span<const uint8_t> logical) const;
+
   JudgeOptions options_;
+  static constexpr size_t kFactsCacheEntries = 4;
+  mutable std::vector<std::shared_ptr<ImageFacts>> facts_cache_;  // most recently used first
 };
 
 // FNV-1a 64 (REFERENCE 3.1), written again here on purpose: the judge must not trust lib's Fnv1a64 to check

@@ -13,7 +13,9 @@
 //   - the data model's content (sqlite3_serialize; restored with sqlite3_deserialize);
 //   - the session's own counters: schema_version, recorded migration versions, ops and messages so far, the
 //     pending `arm` specs, the last op's located faults and whether it applied.
-// The Judge keeps no state between messages (its options are fixed by the SessionOptions), so it needs none.
+// The Judge keeps no state between messages that affects a judgement (its options are fixed by the
+// SessionOptions; its memo of image reads, like the data model's memo of its dump, is keyed by the full file
+// content and so answers the same whatever ran before), so it needs none.
 //
 // What Restore rebuilds rather than copies, and why that is still deterministic:
 //   - Heap state (MemoryManager, Db, SQLite's page cache) cannot be copied: Restore rebuilds it from the

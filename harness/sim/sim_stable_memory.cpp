@@ -594,6 +594,10 @@ bool SimStableMemory::KnownEqual(uint64_t os_page, const MemorySnapshot& snapsho
 }
 
 MemorySnapshot SimStableMemory::Snapshot() {
+  // Nothing written since the base and the same size: the memory holds exactly the base's bytes (every change
+  // to the inner memory goes through WriteInner or RollBack, which record the page in changed_pages_, or through
+  // Restore, which replaces the base), so the base itself is the snapshot: no new table to build and free.
+  if (has_base_ && changed_pages_.empty() && base_.size_pages() == size_pages_) return base_;
   const uint64_t os_pages = size_pages_ * kOsPagesPerWasmPage;
   auto table = std::make_shared<MemorySnapshot::PageTable>();
   MemorySnapshot::Page buffer;

@@ -157,5 +157,48 @@ TEST_F(JudgeTest, ChecksumMatchesAnIndependentFnv1a) {
   EXPECT_TRUE(r.ok()) << r.ToString();
 }
 
+// The judge memoizes what stock SQLite reads from a logical file (ImageFacts), keyed by the whole file. A stale
+// answer would make the data judgement compare an old image with the model. Here the next state differs from
+// the memoized one in one byte of a BLOB only (same file size, same row count), and a model of the old data
+// must be told apart from it, while a decode of an unchanged memory reuses the memoized reads.
+TEST_F(JudgeTest, MemoizedImageReadsAreNeverStale) {
+  const Judge& judge = session_->judge();
+  std::unique_ptr<DecodedState> old_state = Now();
+  ASSERT_TRUE(old_state->resolved);
+  ASSERT_NE(old_state->facts, nullptr);
+  model::DataModel old_model;
+  old_model.LoadImage(old_state->logical);
+  std::vector<Violation> out;
+  judge.CheckData(*old_state, old_model, &out);
+  EXPECT_TRUE(out.empty()) << out.front().message;
+
+  // The same memory decoded again: the same bytes, so the same memoized reads.
+  std::unique_ptr<DecodedState> again = Now();
+  EXPECT_EQ(again->facts, old_state->facts);
+
+  ASSERT_TRUE(session_->Run(Parse("update UPDATE t SET v = x'0103' WHERE id = 1")).ok());
+  std::unique_ptr<DecodedState> new_state = Now();
+  ASSERT_TRUE(new_state->resolved);
+  ASSERT_EQ(new_state->logical.size(), old_state->logical.size());
+  EXPECT_NE(new_state->facts, old_state->facts);
+  judge.CheckData(*new_state, old_model, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].property, property::kData);
+  out.clear();
+  judge.CheckData(*new_state, session_->data_model(), &out);
+  EXPECT_TRUE(out.empty()) << out.front().message;
+
+  // Damage planted outside any message (not through the library) changes the image too: the next decode must
+  // not be answered from the memo of the state before.
+  const check::PageMapping* page = new_state->layout.Find(1);
+  ASSERT_NE(page, nullptr);
+  Damage(page->physical_offset + 100);
+  std::unique_ptr<DecodedState> damaged = Now();
+  ASSERT_TRUE(damaged->resolved);
+  EXPECT_NE(damaged->logical, new_state->logical);
+  EXPECT_NE(damaged->facts, new_state->facts);
+  EXPECT_EQ(damaged->facts->logical(), damaged->logical);
+}
+
 }  // namespace
 }  // namespace stablevfs::ops

@@ -344,5 +344,40 @@ TEST(RunQuery, ErrorsAreResultsToo) {
   EXPECT_EQ(model.Query("").rc, SQLITE_MISUSE);
 }
 
+// Snapshot is memoized by the serialized database file. A memo that answered for a changed database would hide
+// every data violation, so change the database every way there is, including behind the model's back through
+// the raw handle, with a change that keeps the file size and the row count, and check each dump is fresh.
+TEST(DataModel, MemoizedSnapshotIsNeverStale) {
+  DataModel model;
+  ASSERT_TRUE(model.Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").ok());
+  ASSERT_TRUE(model.Execute("INSERT INTO t VALUES(1, 'aaaa')").ok());
+  const CanonicalDump first = model.Snapshot();
+  EXPECT_EQ(model.Snapshot(), first);  // unchanged: the memo answers, with the same dump
+
+  ASSERT_EQ(sqlite3_exec(model.handle(), "UPDATE t SET v = 'aaab' WHERE id = 1", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  const CanonicalDump second = model.Snapshot();
+  EXPECT_NE(second, first);
+  ASSERT_EQ(second.tables.size(), 1u);
+  ASSERT_EQ(second.tables[0].rows.size(), 1u);
+  EXPECT_EQ(second.tables[0].rows[0][2], SqlValue::Text("aaab"));
+
+  ASSERT_TRUE(model.Execute("UPDATE t SET v = 'aaaa' WHERE id = 1").ok());
+  EXPECT_EQ(model.Snapshot(), first);
+
+  DumpOptions no_header;
+  no_header.include_header_values = false;
+  ASSERT_EQ(sqlite3_exec(model.handle(), "PRAGMA user_version = 7", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(model.Snapshot().user_version, 7);
+  EXPECT_EQ(model.Snapshot(no_header).user_version, 0);  // other options: not the memo of the last call
+  EXPECT_EQ(model.Snapshot().user_version, 7);
+
+  const std::vector<uint8_t> image = SerializeImage(model.handle());
+  ASSERT_TRUE(model.Execute("DELETE FROM t").ok());
+  EXPECT_TRUE(model.Snapshot().tables[0].rows.empty());
+  model.LoadImage(image);
+  EXPECT_EQ(model.Snapshot().tables[0].rows.size(), 1u);
+}
+
 }  // namespace
 }  // namespace stablevfs::model
