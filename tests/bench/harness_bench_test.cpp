@@ -10,6 +10,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <unistd.h>
 
 #include "bench/workloads/harness_bench.h"
 #include "bench/workloads/vfs_bench.h"
@@ -22,7 +25,11 @@ namespace {
 class HarnessBenchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) / "harness_bench_test_workloads";
+    // One folder per test and process: ctest runs the tests of this file in parallel, and a shared folder
+    // removed by one test's TearDown pulled the workloads from under the other.
+    const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("harness_bench_test_" + std::string(test->name()) + "_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "tiny.scn") << "# Two messages: enough crash points to count, few enough to be quick.\n"
                                         "update CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB)\n"

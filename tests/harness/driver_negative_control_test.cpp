@@ -12,6 +12,9 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <string>
+
+#include <unistd.h>
 
 #include "failpoints/registry.h"
 #include "harness/driver/case_runner.h"
@@ -53,7 +56,9 @@ TEST_P(NegativeControlTest, HarnessGoesRedShrinksAndReproduces) {
               << " runs (" << shrunk.faults_made_explicit << ")\n";
 
     // Replay the shrunk scenario from a file.
-    const std::string path = ::testing::TempDir() + "negative_control.scn";
+    // One file per instance and process: ctest runs the four instances in parallel.
+    const std::string path = ::testing::TempDir() + "negative_control_" + std::to_string(getpid()) + "_" +
+                             std::to_string(index) + ".scn";
     {
       std::ofstream file(path);
       file << shrunk.scenario;
