@@ -90,11 +90,17 @@ struct Db::Impl {
 
   // ---- guards ----
 
-  // Refuses the call when the Db is unusable: poisoned, inside an update, or (unless allowed) importing.
-  Status CheckUsable(const char* what, bool allow_importing) const {
+  // Refuses the call when the Db is unusable: poisoned, inside an update, inside a query when the call would
+  // change the image the query is reading (or close its connection), or (unless allowed) importing.
+  Status CheckUsable(const char* what, bool allow_importing, bool allow_in_query = true) const {
     if (vfs->poisoned()) return Status::Busy(kPoisonedMessage);
     if (in_update) {
       return Status::Busy(std::string(what) + " cannot run inside Db::Update; call it from its own message");
+    }
+    if (in_query && !allow_in_query) {
+      return Status::Busy(std::string(what) +
+                          " cannot run inside Db::Query: it would change the image the query is reading; call it "
+                          "from its own message");
     }
     if (!allow_importing && importing()) return Status::Busy(kImportingMessage);
     return Status::Ok();
@@ -159,8 +165,25 @@ struct Db::Impl {
     if (query_generation != image_generation) {
       query_conn->ReleasePageCache();
       query_generation = image_generation;
+      query_schema_check = true;
     }
     return Status::Ok();
+  }
+
+  // Opens the query connection (and so reads the schema) now, in the message that opens the Db, instead of in
+  // the first query. On the IC a query message's heap changes are discarded, so a connection a query opened
+  // would be opened again by every query message; one opened in init or post_upgrade stays. Best effort: when
+  // it cannot be opened now (an import in progress, an image SQLite cannot read), the first query opens it and
+  // reports the error, as before. A trap propagates, as from every method.
+  void OpenQueryConnectionEarly() {
+    if (importing()) return;
+    try {
+      (void)EnsureFreshQueryConnection();
+    } catch (...) {
+      vfs->Poison(std::current_exception());
+      throw;
+    }
+    vfs->ClearStatus();
   }
 
   void CloseConnections() {
@@ -197,7 +220,7 @@ struct Db::Impl {
 
   // The body of Update and Migrate. `closure_failpoint` evaluates `update.closure` after fn succeeds.
   Status RunUpdate(const std::function<Status(Connection&)>& fn, bool closure_failpoint) {
-    STABLEVFS_RETURN_IF_ERROR(CheckUsable("Update", /*allow_importing=*/false));
+    STABLEVFS_RETURN_IF_ERROR(CheckUsable("Update", /*allow_importing=*/false, /*allow_in_query=*/false));
     FlagScope scope(in_update);
     bool user_exception = false;  // fn threw: rethrown after a clean rollback, the Db stays usable
     reset_connection_if_abandoned = false;
@@ -286,12 +309,23 @@ struct Db::Impl {
 
   // ---- query ----
 
+  // One query closure runs inside the query connection's read scope (SqliteConnection::BeginReadScope): its
+  // plain reads share one read transaction, so they see one snapshot and SQLite checks its cache once. The
+  // scope ends however the closure ends (OK, an error, a thrown exception); a trap poisons the Db instead, and
+  // the connection goes with it. A Query called inside a query closure runs inside the outer one's scope.
   Status RunQuery(const std::function<Status(Connection&)>& fn) {
     STABLEVFS_RETURN_IF_ERROR(CheckUsable("Query", /*allow_importing=*/false));
+    if (in_query) return RunNestedQuery(fn);
+    FlagScope scope(in_query);
     bool user_exception = false;
     try {
       STABLEVFS_RETURN_IF_ERROR(EnsureFreshQueryConnection());
       SeedPrng();
+      query_conn->BeginReadScope();
+      if (query_schema_check) {
+        query_schema_check = false;
+        query_conn->CheckSchema();
+      }
       Status status;
       try {
         status = fn(*query_conn);
@@ -315,9 +349,28 @@ struct Db::Impl {
     }
   }
 
-  // A closure may have opened a read transaction with BEGIN and left it open; end it so the next query
-  // starts a fresh read transaction (and so sees the next commit).
+  // A Query inside a query closure: the outer closure's connection and scope are in use, so the inner closure
+  // runs on them and the outer Query ends the scope.
+  Status RunNestedQuery(const std::function<Status(Connection&)>& fn) {
+    try {
+      SeedPrng();
+      Status status = fn(*query_conn);
+      RethrowIfPoisoned();
+      return status;
+    } catch (const Trap&) {
+      vfs->Poison(std::current_exception());
+      throw;
+    } catch (const fp::Abort&) {
+      vfs->Poison(std::current_exception());
+      throw;
+    }
+  }
+
+  // Ends the closure's read scope, then any transaction the closure opened itself with BEGIN and left open,
+  // so the next query starts a fresh read transaction (and so sees the next commit). A connection that cannot
+  // be brought back to autocommit is closed (the next query reopens it).
   void EndQuery() {
+    if (query_conn) query_conn->EndReadScope();
     if (query_conn && !query_conn->autocommit()) {
       if (!query_conn->RunControl(SqliteConnection::Control::kRollback).ok() || !query_conn->autocommit()) {
         query_conn.reset();
@@ -335,7 +388,7 @@ struct Db::Impl {
     while (position < to) {
       const uint64_t n = std::min<uint64_t>(to - position, kDbPageBytes - position % kDbPageBytes);
       std::span<uint8_t> piece(buffer.data(), n);
-      STABLEVFS_RETURN_IF_ERROR(ReadImageBytes(*layout, position, piece, scratch));
+      STABLEVFS_RETURN_IF_ERROR(ReadImageBytes(*layout, position, piece));
       hash.Update(piece);
       position += n;
     }
@@ -349,11 +402,12 @@ struct Db::Impl {
   std::unique_ptr<IcstableVfs> vfs;
   std::unique_ptr<Overlay> overlay;                 // the update in progress, or null
   std::unique_ptr<SqliteConnection> update_conn;    // opened lazily; reset when its cache may be stale
-  std::unique_ptr<SqliteConnection> query_conn;     // opened lazily; page cache dropped when the image changes
+  std::unique_ptr<SqliteConnection> query_conn;     // opened by Init, else lazily; cache dropped when the image changes
   uint64_t image_generation = 0;  // advances whenever the logical image changes
   uint64_t query_generation = 0;  // the generation the query connection's page cache matches
+  bool query_schema_check = false;  // the image changed since the query connection last read: check the schema
   bool in_update = false;
-  std::vector<uint8_t> scratch;
+  bool in_query = false;  // inside the outermost Query's closure
 };
 
 Db::Db(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -376,6 +430,7 @@ Result<std::unique_ptr<Db>> Db::Init(StableMemory& memory, Options options) {
   if (!vfs.ok()) return vfs.status();
   auto impl = std::make_unique<Impl>(std::move(claim), memory, std::move(layout).value(), std::move(vfs).value());
   impl->auto_vacuum = options.auto_vacuum;
+  impl->OpenQueryConnectionEarly();
   return std::unique_ptr<Db>(new Db(std::move(impl)));
 }
 
@@ -399,7 +454,7 @@ Status Db::Migrate(std::span<const Migration> migrations) {
                                      " appears twice; give every migration its own version");
     }
   }
-  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("Migrate", /*allow_importing=*/false));
+  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("Migrate", /*allow_importing=*/false, /*allow_in_query=*/false));
   const uint64_t schema_before = d.layout->meta().schema_version;
   const uint64_t tx_before = d.layout->meta().last_tx_id;
   if (sorted.empty() || static_cast<uint64_t>(sorted.back().version) <= schema_before) return Status::Ok();
@@ -557,14 +612,14 @@ Result<std::vector<uint8_t>> Db::ExportChunk(uint64_t offset, uint64_t len) {
     const uint64_t size_bytes = d.layout->meta().db_size;
     if (offset >= size_bytes) return std::vector<uint8_t>();
     std::vector<uint8_t> bytes(std::min(len, size_bytes - offset));
-    STABLEVFS_RETURN_IF_ERROR(ReadImageBytes(*d.layout, offset, bytes, d.scratch));
+    STABLEVFS_RETURN_IF_ERROR(ReadImageBytes(*d.layout, offset, bytes));
     return bytes;
   });
 }
 
 Status Db::BeginImport(uint64_t total_bytes, uint64_t expected_checksum) {
   Impl& d = *impl_;
-  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("BeginImport", /*allow_importing=*/true));
+  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("BeginImport", /*allow_importing=*/true, /*allow_in_query=*/false));
   if (d.importing()) {
     return Status::Busy("an import is already in progress; finish it with FinishImport or abandon it with "
                         "CancelImport before beginning another");
@@ -607,7 +662,7 @@ Status Db::ImportChunk(uint64_t offset, std::span<const uint8_t> bytes) {
 
 Status Db::FinishImport() {
   Impl& d = *impl_;
-  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("FinishImport", /*allow_importing=*/true));
+  STABLEVFS_RETURN_IF_ERROR(d.CheckUsable("FinishImport", /*allow_importing=*/true, /*allow_in_query=*/false));
   if (!d.importing()) return Status::Busy("no import is in progress; call BeginImport first");
   return d.Fatal([&]() -> Status {
     const Meta meta = d.layout->meta();

@@ -9,6 +9,17 @@
 // if SQLite committed but the publish failed, the connection is reset so nothing unstored stays visible.
 // An update that changed nothing does not advance last_tx_id.
 //
+// Query(fn) runs fn on a separate read-only connection (query_only=ON) inside a read scope: the closure's plain
+// reads (SELECT, WITH, VALUES) share one read transaction, so they see one snapshot and SQLite validates its
+// page cache once per closure; any other statement (PRAGMA, the closure's own BEGIN/COMMIT, ...) runs in
+// autocommit exactly as it would alone (SqliteConnection). However fn ends (OK, an error, a thrown exception),
+// the scope's transaction and any transaction fn opened itself are ended, so the next query sees the next
+// commit. A Query inside a query closure runs inside the outer one's scope. Update, Migrate, BeginImport and
+// FinishImport are refused (kBusy) inside a query closure, as everything but Query is inside an update closure:
+// they would change the image the query is reading. Init opens the query connection (and reads the schema)
+// right away, so that it lives in the message that opened the Db, not in a query message whose heap changes
+// the IC discards.
+//
 // Traps (stablevfs::Trap) and failpoint aborts (fp::Abort) propagate out of every method: they end the
 // message, and the caller (a canister, or the harness) must drop this Db and Init a new one from stable
 // memory, as a canister would after a trap.

@@ -39,6 +39,51 @@ constexpr const char* kQueryPragmas[] = {
 };
 
 constexpr const char* kControlSql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
+// The read scope's own transaction control (SqliteConnection::BeginReadScope). A deferred BEGIN reads nothing:
+// the read transaction starts at the first statement that reads the file.
+constexpr const char* kScopeControlSql[] = {"BEGIN DEFERRED", "COMMIT", "ROLLBACK",
+                                            "SELECT 1 FROM sqlite_schema LIMIT 0"};
+constexpr int kScopeBegin = 0;
+constexpr int kScopeCommit = 1;
+constexpr int kScopeRollback = 2;
+constexpr int kScopeSchemaCheck = 3;  // opens the read transaction and checks the schema cookie, reads no row
+
+// True when the first keyword of `sql` (after blanks and comments) is SELECT, WITH or VALUES: a statement
+// that, being read-only as well, reads the same inside a read transaction as in autocommit. Anything this
+// cannot recognise is not a plain read (it then runs in autocommit, as outside a scope).
+bool StartsWithReadKeyword(std::string_view sql) {
+  size_t i = 0;
+  for (;;) {
+    while (i < sql.size() && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r' ||
+                              sql[i] == '\f' || sql[i] == '\v')) {
+      ++i;
+    }
+    if (sql.substr(i, 2) == "--") {
+      const size_t end = sql.find('\n', i);
+      if (end == std::string_view::npos) return false;
+      i = end + 1;
+    } else if (sql.substr(i, 2) == "/*") {
+      const size_t end = sql.find("*/", i + 2);
+      if (end == std::string_view::npos) return false;
+      i = end + 2;
+    } else {
+      break;
+    }
+  }
+  size_t end = i;
+  while (end < sql.size() && ((sql[end] >= 'a' && sql[end] <= 'z') || (sql[end] >= 'A' && sql[end] <= 'Z'))) {
+    ++end;
+  }
+  const std::string_view word = sql.substr(i, end - i);
+  const auto is = [&](std::string_view keyword) {
+    if (word.size() != keyword.size()) return false;
+    for (size_t k = 0; k < word.size(); ++k) {
+      if ((word[k] | 0x20) != keyword[k]) return false;  // keyword is lower case; ASCII letters only
+    }
+    return true;
+  };
+  return is("select") || is("with") || is("values");
+}
 
 // SQL shortened for messages.
 std::string Abbreviate(std::string_view sql) {
@@ -213,6 +258,10 @@ SqliteConnection::~SqliteConnection() {
     sqlite3_finalize(stmt);
     stmt = nullptr;
   }
+  for (sqlite3_stmt*& stmt : scope_control_) {
+    sqlite3_finalize(stmt);
+    stmt = nullptr;
+  }
   sqlite3_close_v2(db_);
 }
 
@@ -350,17 +399,21 @@ Status SqliteConnection::Acquire(std::string_view sql, sqlite3_stmt** stmt) {
 Status SqliteConnection::Execute(std::string_view sql, std::span<const Value> params) {
   vfs_.ClearStatus();
   sqlite3_stmt* stmt = nullptr;
+  const bool read_keyword = ScopeBeforePrepare(sql);
   STABLEVFS_RETURN_IF_ERROR(Acquire(sql, &stmt));
   if (stmt == nullptr) return Status::Ok();
+  ScopeBeforeRun(stmt, read_keyword);
   return Run(stmt, sql, params, nullptr);
 }
 
 Result<Rows> SqliteConnection::Query(std::string_view sql, std::span<const Value> params) {
   vfs_.ClearStatus();
   sqlite3_stmt* stmt = nullptr;
+  const bool read_keyword = ScopeBeforePrepare(sql);
   STABLEVFS_RETURN_IF_ERROR(Acquire(sql, &stmt));
   Rows rows;
   if (stmt == nullptr) return rows;
+  ScopeBeforeRun(stmt, read_keyword);
   STABLEVFS_RETURN_IF_ERROR(Run(stmt, sql, params, &rows));
   return rows;
 }
@@ -371,12 +424,14 @@ Status SqliteConnection::ExecuteScript(std::string_view sql) {
   while (!OnlyTrivia(rest)) {
     sqlite3_stmt* stmt = nullptr;
     std::string_view tail;
+    const bool read_keyword = ScopeBeforePrepare(rest);
     STABLEVFS_RETURN_IF_ERROR(Prepare(rest, &stmt, &tail, /*persistent=*/false));
     if (stmt == nullptr) break;  // only comments remain
     // Owned for the whole step: a trap or failpoint abort thrown out of Run must still finalize it, or
     // sqlite3_close_v2 leaves the connection a zombie that is never freed.
     const std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(stmt, sqlite3_finalize);
     const std::string_view piece = rest.substr(0, rest.size() - tail.size());
+    ScopeBeforeRun(stmt, read_keyword);
     STABLEVFS_RETURN_IF_ERROR(Run(stmt, piece, {}, nullptr));
     rest = tail;
   }
@@ -413,5 +468,71 @@ Status SqliteConnection::RunControl(Control control) {
 bool SqliteConnection::autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
 void SqliteConnection::ReleasePageCache() { sqlite3_db_release_memory(db_); }
+
+void SqliteConnection::BeginReadScope() {
+  read_scope_ = kind_ == Kind::kQuery;
+  scope_txn_open_ = false;
+}
+
+void SqliteConnection::EndReadScope() {
+  if (!read_scope_) return;
+  read_scope_ = false;
+  EndScopeTransaction();
+}
+
+bool SqliteConnection::StepScopeControl(int index) {
+  sqlite3_stmt*& stmt = scope_control_[index];
+  if (stmt == nullptr) {
+    const int rc = sqlite3_prepare_v3(db_, kScopeControlSql[index], -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    RethrowFromVfs();
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      stmt = nullptr;
+      return false;
+    }
+  }
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  RethrowFromVfs();
+  return rc == SQLITE_DONE;
+}
+
+void SqliteConnection::CheckSchema() {
+  if (!read_scope_) return;
+  if (autocommit()) scope_txn_open_ = StepScopeControl(kScopeBegin) && !autocommit();
+  // Errors are left to the closure's own statements, which meet them again and report them.
+  (void)StepScopeControl(kScopeSchemaCheck);
+  vfs_.ClearStatus();
+}
+
+void SqliteConnection::EndScopeTransaction() {
+  // Only the scope's own transaction, and only while it lasts: if SQLite ended it (an I/O error rolls a
+  // transaction back), an open transaction now belongs to the closure.
+  if (scope_txn_open_ && !autocommit()) {
+    if (!StepScopeControl(kScopeCommit) && !autocommit()) StepScopeControl(kScopeRollback);
+  }
+  scope_txn_open_ = false;
+}
+
+bool SqliteConnection::ScopeBeforePrepare(std::string_view sql) {
+  if (!read_scope_) return false;
+  if (StartsWithReadKeyword(sql)) return true;
+  // Some statements are refused inside a transaction while they are prepared (PRAGMA synchronous, say), so
+  // the scope's transaction ends before the statement is even looked up.
+  EndScopeTransaction();
+  return false;
+}
+
+void SqliteConnection::ScopeBeforeRun(sqlite3_stmt* stmt, bool read_keyword) {
+  if (!read_scope_) return;
+  if (read_keyword && sqlite3_stmt_readonly(stmt) != 0) {
+    // Inside a transaction already (the scope's, or one the closure opened): the read joins it.
+    if (!autocommit()) return;
+    // A BEGIN that fails leaves the read to run in autocommit, as outside a scope.
+    scope_txn_open_ = StepScopeControl(kScopeBegin) && !autocommit();
+    return;
+  }
+  EndScopeTransaction();  // e.g. WITH ... INSERT: not a read, so it runs as outside a scope
+}
 
 }  // namespace stablevfs

@@ -6,8 +6,22 @@
 // Every SQLite call that can reach the VFS is followed by a check of the VFS's stored exception: a trap or a
 // failpoint abort raised inside a callback is rethrown here, as soon as SQLite returns, so it still ends the
 // message. Library errors the VFS stored (an injected overlay.write, say) are returned instead of SQLite's
-// generic I/O error, because they name the real cause. Every sqlite3_step first evaluates the `sqlite.step`
-// failpoint; `error` behaves as if the step returned SQLITE_IOERR.
+// generic I/O error, because they name the real cause. Every sqlite3_step of a statement the caller runs (and of
+// the Db's BEGIN IMMEDIATE / COMMIT / ROLLBACK) first evaluates the `sqlite.step` failpoint; `error` behaves as
+// if the step returned SQLITE_IOERR. The read scope's own BEGIN and COMMIT (below) do not evaluate it: they are
+// plumbing, like the pragmas, and must not shift the failpoint's hit ordinals.
+//
+// Read scope (query connection only): between BeginReadScope and EndReadScope (the Db brackets every query
+// closure with them) the closure's plain reads share one read transaction, so they see one snapshot and SQLite
+// validates its page cache (the change counter at offset 24, the file size, page 1) once per closure instead of
+// once per statement. A plain read is a read-only statement whose first keyword is SELECT, WITH or VALUES; the
+// first one starts the transaction with a deferred BEGIN. Every other statement (PRAGMA, EXPLAIN, BEGIN, COMMIT,
+// SAVEPOINT, ATTACH, a rejected write, ...) ends that transaction before it is prepared (some are refused
+// inside a transaction while they are prepared) and then runs exactly as it would outside a scope, in
+// autocommit: so a closure's own BEGIN or COMMIT, and statements SQLite refuses inside a transaction, behave as
+// before. A transaction the closure opened itself is left to it (and to the Db, which
+// rolls it back after the closure). If SQLite ends the scope's transaction on its own (after some I/O
+// errors), the next plain read starts a new one.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +76,20 @@ class SqliteConnection final : public Connection {
   // transaction reads the image again. The Db calls it on the query connection when the image changed.
   void ReleasePageCache();
 
+  // The read scope (see the file comment). REQUIRES: a query connection; scopes do not nest. EndReadScope ends
+  // the scope's read transaction if it is still open (COMMIT, else ROLLBACK) and leaves any transaction the
+  // closure opened itself open; the caller checks autocommit() afterwards. Never fails; may throw what a VFS
+  // callback caught.
+  void BeginReadScope();
+  void EndReadScope();
+  bool in_read_scope() const { return read_scope_; }
+  // Inside a read scope: starts the scope's read transaction and lets SQLite compare the schema cookie with
+  // the schema it parsed, reloading the schema now if another connection changed it. Otherwise the closure's
+  // first new statement would be parsed against the old schema, fail or expire, and be parsed again. The Db
+  // calls it at the start of the first query after the image changed. Errors are ignored (the closure's
+  // statements meet them again); a trap propagates.
+  void CheckSchema();
+
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
@@ -85,12 +113,29 @@ class SqliteConnection final : public Connection {
   Status Prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail, bool persistent);
   // Runs SAVEPOINT / RELEASE / ROLLBACK TO with a quoted name, uncached.
   Status SavepointCommand(std::string_view verb, std::string_view name);
+  // Inside a read scope, before the caller's statement `sql` is looked up or prepared: ends the scope's read
+  // transaction unless the statement starts with a read keyword (SELECT, WITH, VALUES), and returns whether it
+  // does. False outside a scope.
+  bool ScopeBeforePrepare(std::string_view sql);
+  // Inside a read scope, before the prepared statement runs: starts the scope's read transaction for a plain
+  // read (`read_keyword` and read-only), or ends it for anything else.
+  void ScopeBeforeRun(sqlite3_stmt* stmt, bool read_keyword);
+  // Steps one of the scope's own statements (BEGIN, COMMIT, ROLLBACK, the schema check) without the
+  // `sqlite.step` failpoint.
+  // Returns true when it succeeded.
+  bool StepScopeControl(int index);
+  // Ends the scope's read transaction if it is open.
+  void EndScopeTransaction();
 
   IcstableVfs& vfs_;
   Kind kind_;
   sqlite3* db_;
   StatementCache cache_;
   sqlite3_stmt* control_[3] = {nullptr, nullptr, nullptr};
+  // BEGIN, COMMIT, ROLLBACK of the read scope, and CheckSchema's statement.
+  sqlite3_stmt* scope_control_[4] = {nullptr, nullptr, nullptr, nullptr};
+  bool read_scope_ = false;     // between BeginReadScope and EndReadScope
+  bool scope_txn_open_ = false;  // the scope started the current read transaction (it may since have ended)
 };
 
 }  // namespace stablevfs

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,17 @@ Result<std::unique_ptr<Layout>> Upcast(Result<std::unique_ptr<L>> layout) {
 // byte is zero. The second case is what a crash between the initial grow and the first superblock write
 // leaves behind, and zero bytes hold nothing anybody could lose. Anything else without the magic is somebody
 // else's data and is refused without a single write or grow.
+Status Layout::ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out) {
+  if (offset_in_page > kDbPageBytes || out.size() > kDbPageBytes - offset_in_page) {
+    return Status::InvalidArgument("ReadPageBytes needs a range within one page, got " + std::to_string(out.size()) +
+                                   " bytes at offset " + std::to_string(offset_in_page));
+  }
+  std::vector<uint8_t> page(kDbPageBytes);
+  STABLEVFS_RETURN_IF_ERROR(ReadPage(page_no, page));
+  std::copy_n(page.begin() + static_cast<std::ptrdiff_t>(offset_in_page), out.size(), out.begin());
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Layout>> Layout::Open(StableMemory& memory) {
   if (memory.size_pages() == 0) return Upcast(layout6::Layout6::Format(memory));
   std::array<uint8_t, 12> head{};

@@ -86,6 +86,12 @@ class Layout {
   // ceil(db_size / 16 KiB) read as zeros. REQUIRES: out.size() == kDbPageBytes.
   virtual Status ReadPage(uint64_t page_no, std::span<uint8_t> out) = 0;
 
+  // Reads bytes [offset_in_page, offset_in_page + out.size()) of logical page `page_no`: exactly the bytes
+  // ReadPage would put there, without copying the rest of the page (SQLite's small reads, such as the 16-byte
+  // change counter it reads at the start of every read transaction, then cost a few bytes, not a page).
+  // kInvalidArgument when the range does not lie within one page. The default reads the whole page.
+  virtual Status ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out);
+
   // Makes `overlay` durable: writes its dirty pages to fresh space, then the page-table pieces, then the
   // superblock (the only in-place write, and the commit point). The new db_size is overlay.db_size(); pages
   // at or past it are dropped from the map (truncate), and so are base pages at or past the overlay's

@@ -151,6 +151,24 @@ Status Layout6::ReadPage(uint64_t page_no, std::span<uint8_t> out) {
   return Status::Ok();
 }
 
+// The same lookup as ReadPage. Reading only part of a mapped page cannot miss a trap the whole-page read would
+// raise: every page the map holds lies wholly inside the memory (PageMap::Load checks it on open, and commits,
+// imports and compactions only map pages they wrote), and the memory never shrinks.
+Status Layout6::ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out) {
+  if (offset_in_page > kDbPageBytes || out.size() > kDbPageBytes - offset_in_page) {
+    return Status::InvalidArgument("ReadPageBytes needs a range within one page, got " + std::to_string(out.size()) +
+                                   " bytes at offset " + std::to_string(offset_in_page));
+  }
+  const uint64_t offset = page_no < PagesForBytes(meta_.db_size) ? map_.Lookup(page_no) : 0;
+  if (offset == 0) {
+    std::fill(out.begin(), out.end(), 0);
+    return Status::Ok();
+  }
+  assert(offset >= kSuperblockRegionBytes);
+  memory_.read(offset + offset_in_page, out);
+  return Status::Ok();
+}
+
 Status Layout6::Publish(const Overlay& overlay) {
   STABLEVFS_FAILPOINT("commit.capacity");
   if (importing()) return Status::Busy("cannot publish a commit while an import is staged");

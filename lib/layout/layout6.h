@@ -59,6 +59,7 @@ class Layout6 final : public Layout {
 
   const Meta& meta() const override { return meta_; }
   Status ReadPage(uint64_t page_no, std::span<uint8_t> out) override;
+  Status ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out) override;
 
   // See Layout::Publish. Failpoints, in order: `commit.capacity` once; `memory.grow` when the memory must
   // grow; `commit.page_write` before each page; `commit.page_table_write` before each segment table and

@@ -150,7 +150,7 @@ struct IcstableVfs::Access {
   static IcstableVfs::Counters& counters(IcstableVfs* owner) { return owner->counters_; }
 
   static Status ReadFromLayout(IcstableVfs* owner, uint64_t offset, std::span<uint8_t> out) {
-    return ReadImageBytes(owner->layout_, offset, out, owner->page_scratch_);
+    return ReadImageBytes(owner->layout_, offset, out);
   }
 };
 

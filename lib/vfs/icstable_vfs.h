@@ -124,7 +124,6 @@ class IcstableVfs {
   Status status_;
   bool poisoned_ = false;
   Counters counters_;
-  std::vector<uint8_t> page_scratch_;  // one logical page, for reads that cover a page in part
 };
 
 }  // namespace stablevfs

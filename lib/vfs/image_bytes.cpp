@@ -1,11 +1,10 @@
 #include "lib/vfs/image_bytes.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace stablevfs {
 
-Status ReadImageBytes(Layout& layout, uint64_t offset_bytes, std::span<uint8_t> out, std::vector<uint8_t>& scratch) {
+Status ReadImageBytes(Layout& layout, uint64_t offset_bytes, std::span<uint8_t> out) {
   const uint64_t size_bytes = layout.meta().db_size;
   uint64_t done = 0;
   while (done < out.size()) {
@@ -17,11 +16,9 @@ Status ReadImageBytes(Layout& layout, uint64_t offset_bytes, std::span<uint8_t> 
     if (page_no * kDbPageBytes >= size_bytes) {
       std::fill(target.begin(), target.end(), 0);  // wholly past the end: nothing to read
     } else if (n == kDbPageBytes) {
-      STABLEVFS_RETURN_IF_ERROR(layout.ReadPage(page_no, target));  // a whole page: no copy
+      STABLEVFS_RETURN_IF_ERROR(layout.ReadPage(page_no, target));  // a whole page
     } else {
-      scratch.resize(kDbPageBytes);
-      STABLEVFS_RETURN_IF_ERROR(layout.ReadPage(page_no, scratch));
-      std::memcpy(target.data(), scratch.data() + in_page, n);
+      STABLEVFS_RETURN_IF_ERROR(layout.ReadPageBytes(page_no, in_page, target));  // only the bytes asked for
     }
     done += n;
   }
