@@ -413,13 +413,19 @@ std::vector<uint8_t> ResolveLogicalImage(const ByteSource& source, const Layout6
     throw std::length_error("db_size " + Dec(db_size) + " exceeds the resolve limit of " + Dec(max_bytes) + " bytes");
   }
   std::vector<uint8_t> image(db_size, 0);  // unmapped pages read as zeros
-  std::vector<uint8_t> page(kPageBytes);
+  std::vector<uint8_t> page;               // only for a last page the file ends inside
   for (const PageMapping& mapping : report.mappings) {
     const uint64_t start = mapping.logical_page * kPageBytes;
     if (start >= db_size || !mapping.readable) continue;
-    source.Read(mapping.physical_offset, page);
     const uint64_t length = std::min<uint64_t>(kPageBytes, db_size - start);
-    std::copy_n(page.begin(), length, image.begin() + static_cast<std::ptrdiff_t>(start));
+    if (length == kPageBytes) {
+      // The whole physical page is read (as before, so a page past the source still throws), straight into place.
+      source.Read(mapping.physical_offset, std::span<uint8_t>(image.data() + start, kPageBytes));
+    } else {
+      page.resize(kPageBytes);
+      source.Read(mapping.physical_offset, page);
+      std::copy_n(page.begin(), length, image.begin() + static_cast<std::ptrdiff_t>(start));
+    }
   }
   return image;
 }

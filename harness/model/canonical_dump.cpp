@@ -1,5 +1,7 @@
 #include "harness/model/canonical_dump.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
@@ -223,6 +225,11 @@ std::string FormatDump(const CanonicalDump& dump, size_t max_rows_per_table) {
     if (table.rows.size() > max_rows_per_table) out += "  ...\n";
   }
   return out;
+}
+
+uint64_t NextDumpSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace stablevfs::model

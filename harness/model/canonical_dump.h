@@ -69,4 +69,8 @@ std::optional<std::string> DescribeDifference(const CanonicalDump& expected, con
 // A readable rendering: header values, schema, then each table's rows (at most `max_rows_per_table`).
 std::string FormatDump(const CanonicalDump& dump, size_t max_rows_per_table = 20);
 
+// A fresh number from a process-wide counter (thread-safe, never 0, never repeated): the identity given to a
+// memoized dump when it is made, so that a comparison of two dumps can itself be memoized by identity.
+uint64_t NextDumpSerial();
+
 }  // namespace stablevfs::model

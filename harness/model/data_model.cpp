@@ -1,5 +1,6 @@
 #include "harness/model/data_model.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace stablevfs::model {
@@ -21,7 +22,12 @@ int RunStatement(sqlite3* db, const SqlStatement& statement, std::string& error)
 
 }  // namespace
 
-DataModel::DataModel() : db_(OpenMemoryDatabase()) {}
+DataModel::DataModel() : db_(OpenMemoryDatabase()) {
+  // Keep main in memdb from the start (as every LoadImage does anyway), so that Snapshot can read SQLite's
+  // own buffer of the file (SQLITE_SERIALIZE_NOCOPY) instead of copying it page by page. An empty image is an
+  // empty database; memdb journals in memory, like :memory:, and results do not depend on the storage.
+  model::LoadImage(db_.get(), {});
+}
 
 template <typename Work>
 ExecResult DataModel::InTransaction(EndWith end, Work&& work) {
@@ -78,18 +84,34 @@ void DataModel::LoadImage(std::span<const uint8_t> image) {
   model::LoadImage(db_.get(), image);
 }
 
-CanonicalDump DataModel::Snapshot(const DumpOptions& options) const {
+const CanonicalDump& DataModel::Snapshot(const DumpOptions& options) const {
   // A dump reads only the main database through SQL, so it is a function of that database's file: equal files
-  // give equal dumps. The file is compared whole, so the memo can never answer for a different content.
-  std::vector<uint8_t> image = SerializeImage(db_.get());
-  if (snapshot_memo_ && snapshot_memo_->image == image &&
+  // give equal dumps. The file is compared whole, byte for byte, with the memo's own copy of the file the dump
+  // was made from, so the memo can never answer for a different content, however the content changed
+  // (Execute, writes through handle(), LoadImage / sqlite3_deserialize, a rollback). NOCOPY reads the file in
+  // SQLite's memdb buffer without copying it; when SQLite cannot give that (main not in memdb), the file is
+  // serialized into a copy and compared the same way.
+  const std::optional<std::span<const uint8_t>> in_place = MainFileBytes(db_.get());
+  std::vector<uint8_t> copy;
+  std::span<const uint8_t> file;
+  if (in_place) {
+    file = *in_place;
+  } else {
+    copy = SerializeImage(db_.get());
+    file = copy;
+  }
+  if (snapshot_memo_ && snapshot_memo_->image.size() == file.size() &&
+      std::equal(file.begin(), file.end(), snapshot_memo_->image.begin()) &&
       snapshot_memo_->options.exclude_tables == options.exclude_tables &&
       snapshot_memo_->options.include_header_values == options.include_header_values) {
     return snapshot_memo_->dump;
   }
+  // Copy the file before dumping: the dump only reads, but the key must be the bytes the dump was made from.
+  std::vector<uint8_t> image = in_place ? std::vector<uint8_t>(file.begin(), file.end()) : std::move(copy);
   CanonicalDump dump = DumpDatabase(db_.get(), options);
-  snapshot_memo_ = SnapshotMemo{std::move(image), options, dump};
-  return dump;
+  snapshot_memo_.reset();
+  snapshot_memo_ = SnapshotMemo{std::move(image), options, std::move(dump), NextDumpSerial()};
+  return snapshot_memo_->dump;
 }
 
 QueryResult DataModel::Query(std::string_view sql, std::span<const SqlValue> params) const {

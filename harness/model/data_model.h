@@ -65,10 +65,15 @@ class DataModel {
   void LoadImage(std::span<const uint8_t> image);
 
   // The canonical dump of the committed state. Memoized: the last dump is reused while the database file
-  // (sqlite3_serialize of main, compared byte for byte) and the options are the same as when it was made.
-  // The file is the whole content a dump reads, so this is exact whatever changed the database, including
-  // writes through handle(). Not thread-safe (neither is the connection).
-  CanonicalDump Snapshot(const DumpOptions& options = {}) const;
+  // (SQLite's own buffer of main, compared byte for byte with a copy kept by the memo) and the options are
+  // the same as when it was made. The file is the whole content a dump reads, so this is exact whatever
+  // changed the database, including writes through handle() and LoadImage. The reference stays valid until
+  // the next call of Snapshot or the model's destruction. Not thread-safe (neither is the connection).
+  const CanonicalDump& Snapshot(const DumpOptions& options = {}) const;
+  // The identity of the dump the last Snapshot returned: a number drawn from a process-wide counter when that
+  // dump was made (never reused, by any model), so equal serials mean the very same, unchanged dump object.
+  // 0 before the first Snapshot.
+  uint64_t snapshot_serial() const { return snapshot_memo_ ? snapshot_memo_->serial : 0; }
 
   // Runs one read statement on the committed state (see RunQuery).
   QueryResult Query(std::string_view sql, std::span<const SqlValue> params = {}) const;
@@ -93,6 +98,7 @@ class DataModel {
     std::vector<uint8_t> image;
     DumpOptions options;
     CanonicalDump dump;
+    uint64_t serial = 0;
   };
   mutable std::optional<SnapshotMemo> snapshot_memo_;
 };

@@ -27,6 +27,37 @@ SqliteHandle OpenImage(std::span<const uint8_t> image) {
   return db;
 }
 
+namespace {
+
+void Deserialize(sqlite3* db, std::span<const uint8_t> image, unsigned flags) {
+  // sqlite3_deserialize takes ownership of a sqlite3_malloc'd buffer (FREEONCLOSE), so the caller's bytes are
+  // copied and never written.
+  const sqlite3_int64 size = static_cast<sqlite3_int64>(image.size());
+  auto* buffer = static_cast<unsigned char*>(sqlite3_malloc64(image.empty() ? 1 : image.size()));
+  if (buffer == nullptr) throw std::runtime_error("cannot allocate " + std::to_string(image.size()) + " bytes");
+  if (!image.empty()) std::memcpy(buffer, image.data(), image.size());
+  const int rc = sqlite3_deserialize(db, "main", buffer, size, size, SQLITE_DESERIALIZE_FREEONCLOSE | flags);
+  if (rc != SQLITE_OK) Fail(db, "cannot load a database image of " + std::to_string(image.size()) + " bytes");
+}
+
+}  // namespace
+
+SqliteHandle OpenImageReadOnly(std::span<const uint8_t> image) {
+  SqliteHandle db = OpenMemoryDatabase();
+  Deserialize(db.get(), image, SQLITE_DESERIALIZE_READONLY);
+  return db;
+}
+
+std::optional<std::span<const uint8_t>> MainFileBytes(sqlite3* db) {
+  sqlite3_int64 size = 0;
+  const unsigned char* data = sqlite3_serialize(db, "main", &size, SQLITE_SERIALIZE_NOCOPY);
+  if (data == nullptr) {
+    // memdb gives its buffer even when empty; NULL means main is not in memdb (or an empty :memory: database).
+    return std::nullopt;
+  }
+  return std::span<const uint8_t>(data, static_cast<size_t>(size));
+}
+
 void LoadImage(sqlite3* db, std::span<const uint8_t> image) {
   // sqlite3_deserialize takes ownership of a sqlite3_malloc'd buffer (FREEONCLOSE) and may grow it
   // (RESIZEABLE), so the caller's bytes are copied and never written.

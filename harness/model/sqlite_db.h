@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +32,14 @@ SqliteHandle OpenImage(std::span<const uint8_t> image);
 
 // Replaces the main database of `db` with a copy of `image`. REQUIRES: no transaction open on `db`.
 void LoadImage(sqlite3* db, std::span<const uint8_t> image);
+
+// As OpenImage, but main is read-only (SQLITE_DESERIALIZE_READONLY): SQLite refuses every write to it, so
+// its buffer (MainFileBytes) holds exactly `image` for the connection's whole life.
+SqliteHandle OpenImageReadOnly(std::span<const uint8_t> image);
+
+// The main database's file as SQLite holds it in memory, without a copy (SQLITE_SERIALIZE_NOCOPY), or
+// nullopt when main is not a memdb database (a plain ":memory:" one). Valid until the next change to `db`.
+std::optional<std::span<const uint8_t>> MainFileBytes(sqlite3* db);
 
 // The main database of `db` as a file image (sqlite3_serialize).
 std::vector<uint8_t> SerializeImage(sqlite3* db);

@@ -506,7 +506,7 @@ void Session::RunIntegrity(OpContext& ctx) {
 }
 
 void Session::CheckChecksum(OpContext& ctx, uint64_t stored, const char* what) {
-  const uint64_t expected = Fnv1a64Of(page_model_.bytes());
+  const uint64_t expected = checksum_memo_.Of(page_model_.bytes());
   if (stored != expected) {
     Add(ctx.record, property::kChecksum,
         std::string(what) + " stores checksum " + std::to_string(stored) + " but FNV-1a of the page model's " +
@@ -590,7 +590,7 @@ std::optional<std::vector<uint8_t>> Session::SafeExport(OpContext& ctx) {
       Add(ctx.record, property::kExport,
           "the exported bytes differ from the page model: " +
               check::FormatProblem(check::CompareLogical(page_model_.bytes(), bytes).at(0)));
-    } else if (first.checksum != Fnv1a64Of(bytes)) {
+    } else if (first.checksum != checksum_memo_.Of(bytes)) {
       Add(ctx.record, property::kChecksum, "after a refresh the stored checksum does not match the exported bytes");
     }
   }
@@ -603,7 +603,7 @@ void Session::RunImport(OpContext& ctx, ImportKind kind) {
   std::optional<std::vector<uint8_t>> exported = SafeExport(ctx);
   if (!exported) return;
   const std::vector<uint8_t>& bytes = *exported;
-  uint64_t checksum = Fnv1a64Of(bytes);
+  uint64_t checksum = checksum_memo_.Of(bytes);
   if (kind == ImportKind::kBadChecksum) checksum ^= 0x5a5a5a5a5a5a5a5aull;  // never equal to the true one
   const sim::MemorySnapshot before_import = canister_->memory().Snapshot();
 

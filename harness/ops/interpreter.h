@@ -175,6 +175,7 @@ class Session {
   model::PageModel page_model_;
   model::DataModel data_model_;
   Judge judge_;
+  Fnv1a64Memo checksum_memo_;  // FNV-1a of the files the session checks (see Fnv1a64Memo)
   std::unique_ptr<sim::Canister> canister_;
   uint64_t default_instruction_limit_ = 0;
 

@@ -125,16 +125,24 @@ sqlite3* DecodedState::ImageDb() const {
   return image_db_.get();
 }
 
+ImageFacts::ImageFacts(std::span<const uint8_t> logical) {
+  try {
+    db_ = model::OpenImageReadOnly(logical);
+    if (!model::MainFileBytes(db_.get())) throw std::logic_error("a deserialized image is not in memdb");
+  } catch (const std::exception& e) {
+    db_.reset();
+    open_error_ = e.what();
+    logical_.assign(logical.begin(), logical.end());
+  }
+}
+
+std::span<const uint8_t> ImageFacts::logical() const {
+  if (db_) return *model::MainFileBytes(db_.get());
+  return logical_;
+}
+
 sqlite3* ImageFacts::Db() {
   if (open_error_) throw std::runtime_error(*open_error_);
-  if (!db_) {
-    try {
-      db_ = model::OpenImage(logical_);
-    } catch (const std::exception& e) {
-      open_error_ = e.what();
-      throw;
-    }
-  }
   return db_.get();
 }
 
@@ -146,6 +154,7 @@ const model::CanonicalDump& ImageFacts::Dump(const model::DumpOptions& options) 
     dump_error_.reset();
     dump_options_ = options;
     try {
+      dump_serial_ = model::NextDumpSerial();  // a new dump (or a new failure): a new identity
       dump_ = model::DumpDatabase(Db(), options);
     } catch (const std::exception& e) {  // the judge reports any failure by its message
       dump_error_ = e.what();
@@ -180,7 +189,7 @@ const ImageFacts::Tables& ImageFacts::ReadTables() {
 
 std::shared_ptr<ImageFacts> Judge::FactsFor(std::span<const uint8_t> logical) const {
   for (size_t i = 0; i < facts_cache_.size(); ++i) {
-    const std::vector<uint8_t>& key = facts_cache_[i]->logical();
+    const std::span<const uint8_t> key = facts_cache_[i]->logical();
     // The whole file, byte for byte: equal bytes are the only reason to reuse an entry (see ImageFacts).
     if (key.size() == logical.size() && std::equal(key.begin(), key.end(), logical.begin())) {
       std::rotate(facts_cache_.begin(), facts_cache_.begin() + static_cast<ptrdiff_t>(i),
@@ -198,6 +207,17 @@ uint64_t Fnv1a64Of(std::span<const uint8_t> bytes) {
   uint64_t hash = 0xcbf29ce484222325ull;
   for (uint8_t b : bytes) hash = (hash ^ b) * 0x100000001b3ull;
   return hash;
+}
+
+uint64_t Fnv1a64Memo::Of(std::span<const uint8_t> bytes) {
+  if (valid_ && bytes.size() == bytes_.size() && std::equal(bytes.begin(), bytes.end(), bytes_.begin())) {
+    return hash_;
+  }
+  valid_ = false;
+  bytes_.assign(bytes.begin(), bytes.end());
+  hash_ = Fnv1a64Of(bytes_);
+  valid_ = true;
+  return hash_;
 }
 
 Judge::Judge(JudgeOptions options) : options_(std::move(options)) {}
@@ -373,9 +393,19 @@ void Judge::CheckData(const DecodedState& after, const model::DataModel& data_mo
   if (!after.resolved) return;  // reported as an image violation
   try {
     const std::shared_ptr<ImageFacts> facts = after.facts ? after.facts : FactsFor(after.logical);
-    const model::CanonicalDump& actual = facts->Dump(dump_options());
-    const model::CanonicalDump expected = data_model.Snapshot(dump_options());
-    if (std::optional<std::string> difference = model::DescribeDifference(expected, actual)) {
+    const model::DumpOptions options = dump_options();
+    const model::CanonicalDump& actual = facts->Dump(options);
+    const model::CanonicalDump& expected = data_model.Snapshot(options);
+    const uint64_t actual_serial = facts->dump_serial();
+    const uint64_t expected_serial = data_model.snapshot_serial();
+    // The same two dumps as last time (by identity, see DataComparison): the same finding.
+    if (!last_data_comparison_ || last_data_comparison_->actual_serial != actual_serial ||
+        last_data_comparison_->expected_serial != expected_serial || actual_serial == 0 || expected_serial == 0) {
+      last_data_comparison_.reset();
+      DataComparison comparison{actual_serial, expected_serial, model::DescribeDifference(expected, actual)};
+      last_data_comparison_ = std::move(comparison);
+    }
+    if (const std::optional<std::string>& difference = last_data_comparison_->difference) {
       Add(out, property::kData, "the stored data differs from the data model: " + *difference);
     }
   } catch (const std::exception& e) {

@@ -99,8 +99,12 @@ enum class CrashResolution : uint8_t {
 // bytes the entry was computed from (not a hash, not a generation counter). However the stable memory came
 // to hold its bytes (a commit, a failpoint-faulted write, a torn write, a restore, damage planted by a test),
 // the checker resolves the logical file afresh for every judged state (Judge::Decode), and an entry is used
-// only when that file is identical to the entry's; identical bytes make stock SQLite read identical rows. The
-// entry keeps its own copy of the bytes and its own connection, which only ever runs SELECTs and PRAGMA reads.
+// only when that file is identical to the entry's; identical bytes make stock SQLite read identical rows.
+// The entry's copy of the bytes is the very buffer its own connection reads (the connection is opened at
+// construction on a private copy, deserialized read-only, so SQLite refuses any write to it and the buffer
+// can never drift from what the answers were computed from); the key is read from that buffer in place, so
+// the file is copied once per entry, not twice. Only when SQLite cannot even open the copy does the entry keep
+// a separate copy of the bytes as its key.
 class ImageFacts {
  public:
   using SqlRows = std::vector<std::vector<model::SqlValue>>;
@@ -114,14 +118,18 @@ class ImageFacts {
     std::vector<TableRows> tables;
   };
 
-  explicit ImageFacts(std::span<const uint8_t> logical) : logical_(logical.begin(), logical.end()) {}
+  explicit ImageFacts(std::span<const uint8_t> logical);
   ImageFacts(const ImageFacts&) = delete;
   ImageFacts& operator=(const ImageFacts&) = delete;
 
-  const std::vector<uint8_t>& logical() const { return logical_; }
+  // The bytes the entry answers for (its key).
+  std::span<const uint8_t> logical() const;
   // DumpDatabase of the image with `options`. Throws std::runtime_error when stock SQLite cannot open or dump
   // it, with the same message each time.
   const model::CanonicalDump& Dump(const model::DumpOptions& options);
+  // The identity (model::NextDumpSerial) of the dump the last Dump call made or returned; a dump is never
+  // changed after it is made (other options make a new one, with a new serial). 0 before the first Dump.
+  uint64_t dump_serial() const { return dump_serial_; }
   // Every ordinary table (not virtual) in name order, each read whole. Throws as Dump does when the image
   // cannot be opened.
   const Tables& ReadTables();
@@ -129,12 +137,13 @@ class ImageFacts {
  private:
   sqlite3* Db();
 
-  std::vector<uint8_t> logical_;
-  model::SqliteHandle db_;
+  model::SqliteHandle db_;             // read-only, on a private copy of the file; null when it cannot open
+  std::vector<uint8_t> logical_;       // the key when db_ is null (otherwise the key is db_'s own buffer)
   std::optional<std::string> open_error_;
   std::optional<model::DumpOptions> dump_options_;
   std::optional<model::CanonicalDump> dump_;
   std::optional<std::string> dump_error_;
+  uint64_t dump_serial_ = 0;
   std::optional<Tables> tables_;
 };
 
@@ -217,6 +226,21 @@ class Judge {
   std::shared_ptr<ImageFacts> FactsFor(std::span<const uint8_t> logical) const;
 
   JudgeOptions options_;
+
+  // The last data comparison of CheckData: the dumps it compared, by identity (model::NextDumpSerial, the
+  // image's ImageFacts::dump_serial and the data model's snapshot_serial), and its finding. Consecutive
+  // messages very often compare the very same two dumps (an error, a trap, a crash that kept the old state,
+  // a query, every chunk of an import), and comparing them value by value again would find the same thing.
+  // Sound because a serial names one dump object, made once and never changed, and no two dumps ever share a
+  // serial (a process-wide counter): equal serials on both sides mean the same two unchanged dumps, so the
+  // same comparison result.
+  struct DataComparison {
+    uint64_t actual_serial = 0;
+    uint64_t expected_serial = 0;
+    std::optional<std::string> difference;
+  };
+  mutable std::optional<DataComparison> last_data_comparison_;
+
   static constexpr size_t kFactsCacheEntries = 4;
   mutable std::vector<std::shared_ptr<ImageFacts>> facts_cache_;  // most recently used first
 };
@@ -224,5 +248,22 @@ class Judge {
 // FNV-1a 64 (REFERENCE 3.1), written again here on purpose: the judge must not trust lib's Fnv1a64 to check
 // the checksum lib stores.
 uint64_t Fnv1a64Of(std::span<const uint8_t> bytes);
+
+// Fnv1a64Of with the last answer remembered. FNV-1a is a serial multiply per byte (several cycles a byte);
+// comparing bytes is two orders of magnitude cheaper, and a session hashes the same file several times over
+// (the page model after a refresh, the exported copy, the import of that copy).
+//
+// Why the answer is never stale: the key is the whole byte string, kept as a private copy and compared byte
+// for byte with the argument (not a pointer, a size or a generation); FNV-1a is a pure function of the bytes,
+// so equal bytes have the same hash whatever produced them. Not thread-safe (one per Session).
+class Fnv1a64Memo {
+ public:
+  uint64_t Of(std::span<const uint8_t> bytes);
+
+ private:
+  bool valid_ = false;
+  std::vector<uint8_t> bytes_;
+  uint64_t hash_ = 0;
+};
 
 }  // namespace stablevfs::ops

@@ -197,7 +197,64 @@ TEST_F(JudgeTest, MemoizedImageReadsAreNeverStale) {
   ASSERT_TRUE(damaged->resolved);
   EXPECT_NE(damaged->logical, new_state->logical);
   EXPECT_NE(damaged->facts, new_state->facts);
-  EXPECT_EQ(damaged->facts->logical(), damaged->logical);
+  EXPECT_TRUE(std::ranges::equal(damaged->facts->logical(), damaged->logical));
+  // The entry's key is the buffer its own read-only connection reads: the memoized reads come from exactly
+  // the damaged bytes, not from the state before.
+  EXPECT_FALSE(std::ranges::equal(damaged->facts->logical(), new_state->logical));
+}
+
+// CheckData remembers its last comparison by the identities of the two dumps it compared. The same decoded
+// image judged against a data model that changed in between (one value, same row count) must be compared
+// afresh: the answer of the comparison before would hide the difference.
+TEST_F(JudgeTest, MemoizedDataComparisonIsNeverStale) {
+  const Judge& judge = session_->judge();
+  std::unique_ptr<DecodedState> state = Now();
+  ASSERT_TRUE(state->resolved);
+  model::DataModel model;
+  model.LoadImage(state->logical);
+  std::vector<Violation> out;
+  judge.CheckData(*state, model, &out);
+  judge.CheckData(*state, model, &out);  // the same two dumps: answered from the memo, still clean
+  EXPECT_TRUE(out.empty()) << out.front().message;
+
+  ASSERT_TRUE(model.Execute("UPDATE t SET v = x'0109' WHERE id = 1").ok());
+  judge.CheckData(*state, model, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].property, property::kData);
+  out.clear();
+  judge.CheckData(*state, model, &out);  // still different the second time
+  EXPECT_EQ(out.size(), 1u);
+  out.clear();
+
+  model.LoadImage(state->logical);
+  judge.CheckData(*state, model, &out);
+  EXPECT_TRUE(out.empty()) << out.front().message;
+}
+
+// An ImageFacts entry's key is its connection's buffer, deserialized read-only from a private copy: it equals
+// the bytes given, and the reads answered from it see those bytes.
+TEST(ImageFactsTest, KeyIsTheReadOnlyConnectionsOwnBytes) {
+  model::DataModel source;
+  ASSERT_TRUE(source.Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB); INSERT INTO t VALUES(1, x'0102')").ok());
+  const std::vector<uint8_t> file = model::SerializeImage(source.handle());
+  ImageFacts facts(file);
+  EXPECT_TRUE(std::ranges::equal(facts.logical(), file));
+  ASSERT_EQ(facts.ReadTables().tables.size(), 1u);
+  EXPECT_EQ(facts.ReadTables().tables[0].rows.size(), 1u);
+}
+
+// Fnv1a64Memo answers from its last input only when the bytes are the same: a change of one byte (same size,
+// same buffer) must be hashed afresh.
+TEST(Fnv1a64MemoTest, NeverStale) {
+  Fnv1a64Memo memo;
+  std::vector<uint8_t> bytes(10000, 7);
+  EXPECT_EQ(memo.Of(bytes), Fnv1a64Of(bytes));
+  EXPECT_EQ(memo.Of(bytes), Fnv1a64Of(bytes));
+  bytes[5000] = 8;  // the same buffer, changed in place
+  EXPECT_EQ(memo.Of(bytes), Fnv1a64Of(bytes));
+  bytes.pop_back();
+  EXPECT_EQ(memo.Of(bytes), Fnv1a64Of(bytes));
+  EXPECT_EQ(memo.Of({}), 0xcbf29ce484222325ull);
 }
 
 }  // namespace

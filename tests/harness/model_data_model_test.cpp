@@ -379,5 +379,30 @@ TEST(DataModel, MemoizedSnapshotIsNeverStale) {
   EXPECT_EQ(model.Snapshot().tables[0].rows.size(), 1u);
 }
 
+// The memo reads the model's file in SQLite's own buffer (main is in memdb from construction) and keeps its
+// own copy as the key. Replace the whole file behind the model's back with one of the same size that differs
+// in one byte of a row (sqlite3_deserialize through the raw handle: no SQL runs, no commit happens), and the
+// next dump must show the new row, not the memoized one.
+TEST(DataModel, MemoizedSnapshotSeesAFileReplacedInPlace) {
+  DataModel model;
+  EXPECT_TRUE(MainFileBytes(model.handle()).has_value());  // the cheap in-place key is available
+  ASSERT_TRUE(model.Execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)").ok());
+  ASSERT_TRUE(model.Execute("INSERT INTO t VALUES(1, 'aaaa')").ok());
+  const std::vector<uint8_t> before = SerializeImage(model.handle());
+  ASSERT_TRUE(model.Execute("UPDATE t SET v = 'aaab' WHERE id = 1").ok());
+  const std::vector<uint8_t> after = SerializeImage(model.handle());
+  ASSERT_TRUE(model.Execute("UPDATE t SET v = 'aaaa' WHERE id = 1").ok());
+  ASSERT_EQ(before.size(), after.size());
+
+  LoadImage(model.handle(), before);
+  const CanonicalDump& old_dump = model.Snapshot();
+  ASSERT_EQ(old_dump.tables.size(), 1u);
+  EXPECT_EQ(old_dump.tables[0].rows.at(0)[2], SqlValue::Text("aaaa"));
+  LoadImage(model.handle(), after);  // same size, one row differs
+  EXPECT_EQ(model.Snapshot().tables[0].rows.at(0)[2], SqlValue::Text("aaab"));
+  LoadImage(model.handle(), before);
+  EXPECT_EQ(model.Snapshot().tables[0].rows.at(0)[2], SqlValue::Text("aaaa"));
+}
+
 }  // namespace
 }  // namespace stablevfs::model
