@@ -170,6 +170,22 @@ struct Db::Impl {
     return Status::Ok();
   }
 
+  // After an update changed the image, in the update's own message: drops the query connection's page cache and
+  // lets it reload a changed schema, so the next query starts warm. On the IC a query message's heap changes are
+  // discarded, so a refresh left to the first query would be paid again by every query message until the next
+  // update; an update message's heap changes stay. It reads only (the schema check's read transaction evaluates
+  // no failpoint); errors are left for the next query's statements to meet (SQLite re-prepares on a schema change), a trap propagates and
+  // ends the update's message, as any trap there does.
+  void RefreshQueryConnection() {
+    if (!query_conn || query_generation == image_generation) return;
+    query_conn->ReleasePageCache();
+    query_generation = image_generation;
+    query_conn->BeginReadScope();
+    query_conn->CheckSchema();
+    query_conn->EndReadScope();
+    query_schema_check = false;  // an optimization only: a statement meeting a changed schema re-prepares itself
+  }
+
   // Opens the query connection (and so reads the schema) now, in the message that opens the Db, instead of in
   // the first query. On the IC a query message's heap changes are discarded, so a connection a query opened
   // would be opened again by every query message; one opened in init or post_upgrade stays. Best effort: when
@@ -300,6 +316,7 @@ struct Db::Impl {
         ++image_generation;
       }
       DropOverlay();
+      RefreshQueryConnection();
       return Status::Ok();
     } catch (...) {
       if (!user_exception) vfs->Poison(std::current_exception());

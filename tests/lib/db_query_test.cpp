@@ -291,6 +291,21 @@ TEST_F(DbQueryTest, InitOpensTheQueryConnectionSoTheFirstQueryFindsTheSchemaRead
   EXPECT_EQ(counting_.bytes_read, 16u);
 }
 
+TEST_F(DbQueryTest, AnUpdateThatChangesTheSchemaLeavesTheQueryConnectionReady) {
+  WarmUp();
+  ASSERT_TRUE(db_->Update([](Connection& c) { return c.Execute("CREATE TABLE extra(x INTEGER)"); }).ok());
+  // The update refreshed the query connection in its own message (on the IC a query's heap changes are
+  // discarded, so a refresh left to the query would be paid by every query message): the first query reads
+  // only the change counter, not the header and the new schema.
+  counting_.Reset();
+  EXPECT_EQ(SelectInt(*db_, "SELECT count(*) FROM sqlite_schema"), 3);
+  EXPECT_EQ(counting_.reads, 1u);
+  EXPECT_EQ(counting_.bytes_read, 16u);
+  // And it sees what the update wrote.
+  ASSERT_TRUE(db_->Update([](Connection& c) { return c.Execute("INSERT INTO extra VALUES(41), (42)"); }).ok());
+  EXPECT_EQ(SelectInt(*db_, "SELECT max(x) FROM extra"), 42);
+}
+
 TEST_F(DbQueryTest, InitDuringAnImportLeavesTheQueryConnectionToTheFirstQuery) {
   ASSERT_TRUE(db_->BeginImport(16384, 0).ok());
   db_.reset();
