@@ -3,7 +3,7 @@
 # `stablevfs bench` (the IC charges instructions, not nanoseconds).
 #
 # For each workload and backend it runs
-#     valgrind --tool=callgrind <stablevfs> bench --workload W --backend B --runs 1 --quiet --no-json
+#     valgrind --tool=callgrind <stablevfs> bench --suite vfs --workload W --backend B --runs 1 --quiet --no-json
 # and reports the Ir (instructions executed) total that Callgrind writes as "summary:" in its output file.
 #
 # Two ways to count only the workload:
@@ -64,6 +64,9 @@ mkdir -p "$out"
 # The command prefix: the binary, then the subcommand unless it is empty.
 cmd=("$binary")
 [[ -n "$subcommand" ]] && cmd+=("$subcommand")
+# Instruction counts are of the VFS workloads; the harness suite (seconds of fuzzing and exploring) would run
+# under Valgrind with every workload and take many minutes for nothing.
+[[ "$subcommand" == bench ]] && cmd+=(--suite vfs)
 
 if [[ -z "$workloads" ]]; then
   # `--list` prints "workloads: a b c" on its first line.
