@@ -354,13 +354,14 @@ Status SqliteConnection::Run(sqlite3_stmt* stmt, std::string_view sql, std::span
   return status;
 }
 
-Status SqliteConnection::Prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail, bool persistent) {
+Status SqliteConnection::Prepare(std::string_view sql, sqlite3_stmt** stmt, std::string_view* tail, bool persistent,
+                                 bool nul_follows) {
   *stmt = nullptr;
-  if (sql.size() > static_cast<size_t>(INT_MAX)) {
+  if (sql.size() >= static_cast<size_t>(INT_MAX)) {
     return Status::InvalidArgument("SQL text of " + std::to_string(sql.size()) + " bytes is too long for SQLite");
   }
   const char* rest = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size() + (nul_follows ? 1 : 0)),
                                     persistent ? SQLITE_PREPARE_PERSISTENT : 0, stmt, &rest);
   RethrowFromVfs();  // preparing can read the schema, and so reach the VFS
   if (rc != SQLITE_OK) {
@@ -420,12 +421,14 @@ Result<Rows> SqliteConnection::Query(std::string_view sql, std::span<const Value
 
 Status SqliteConnection::ExecuteScript(std::string_view sql) {
   vfs_.ClearStatus();
-  std::string_view rest = sql;
+  // One NUL-terminated copy, so that every statement is prepared in place (see Prepare's nul_follows).
+  const std::string script(sql);
+  std::string_view rest = script;
   while (!OnlyTrivia(rest)) {
     sqlite3_stmt* stmt = nullptr;
     std::string_view tail;
     const bool read_keyword = ScopeBeforePrepare(rest);
-    STABLEVFS_RETURN_IF_ERROR(Prepare(rest, &stmt, &tail, /*persistent=*/false));
+    STABLEVFS_RETURN_IF_ERROR(Prepare(rest, &stmt, &tail, /*persistent=*/false, /*nul_follows=*/true));
     if (stmt == nullptr) break;  // only comments remain
     // Owned for the whole step: a trap or failpoint abort thrown out of Run must still finalize it, or
     // sqlite3_close_v2 leaves the connection a zombie that is never freed.
