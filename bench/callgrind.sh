@@ -66,7 +66,8 @@ cmd=("$binary")
 [[ -n "$subcommand" ]] && cmd+=("$subcommand")
 # Instruction counts are of the VFS workloads; the harness suite (seconds of fuzzing and exploring) would run
 # under Valgrind with every workload and take many minutes for nothing.
-[[ "$subcommand" == bench ]] && cmd+=(--suite vfs)
+# No warm-up pass: in toggle mode it would be counted with the run.
+[[ "$subcommand" == bench ]] && cmd+=(--suite vfs --warmup 0)
 
 if [[ -z "$workloads" ]]; then
   # `--list` prints "workloads: a b c" on its first line.

@@ -68,6 +68,7 @@ std::string BenchUsage() {
          "  --backend NAME[,NAME]    memdb, unix, icstable, icstable-sim (repeatable; default all)\n"
          "  --runs N                 timed runs per workload and backend, median reported (default 5;\n"
          "                           0 = set up only, the baseline of whole-process instruction counts)\n"
+         "  --warmup N               untimed passes before the timed runs, discarded (default 1)\n"
          "  --scale X                multiply the KV row counts (default 1)\n"
          "  --value-bytes N          bytes per KV value (default 100)\n"
          "  --churn-cycles N         cycles of the churn test (default 100)\n"
@@ -158,6 +159,8 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
         }
       } else if (arg == "--runs") {
         STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.runs));
+      } else if (arg == "--warmup") {
+        STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.warmups));
       } else if (arg == "--scale") {
         STABLEVFS_RETURN_IF_ERROR(ParseScale(text, options.scale));
       } else if (arg == "--value-bytes") {

@@ -127,6 +127,7 @@ BenchEnvironment ReadEnvironment(const Object& o) {
   env.callgrind_toggles = o.Bool("callgrind_toggles");
   env.goals_on_cpu_time = o.Bool("goals_on_cpu_time");
   env.runs = o.U32("runs");
+  env.warmups = o.U32("warmups");
   env.scale = o.Double("scale");
   env.value_bytes = o.U32("value_bytes");
   env.churn_cycles = o.U32("churn_cycles");

@@ -22,7 +22,8 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out) {
   out << "- build type: " << (env.build_type.empty() ? "(not given)" : env.build_type) << "; compiler: "
       << env.compiler << "\n";
   if (env.vfs) {
-    out << "- runs per workload and backend: " << env.runs << " (median reported); scale " << env.scale
+    out << "- runs per workload and backend: " << env.runs << " (median reported) after " << env.warmups
+        << " discarded warm-up run(s); scale " << env.scale
       << "; values " << env.value_bytes << " bytes; churn " << env.churn_cycles << " cycles\n";
     out << "- corpora: " << env.corpora_dir << "\n";
   }
@@ -174,6 +175,7 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
   j.Field("callgrind_toggles", env.callgrind_toggles);
   j.Field("goals_on_cpu_time", env.goals_on_cpu_time);
   j.Field("runs", env.runs);
+  j.Field("warmups", env.warmups);
   j.Field("scale", env.scale);
   j.Field("value_bytes", env.value_bytes);
   j.Field("churn_cycles", env.churn_cycles);

@@ -97,8 +97,13 @@ BackendResult RunOnBackend(Workload& workload, BackendKind kind, const BenchOpti
   BackendResult result;
   result.backend = kind;
   const BackendOptions backend_options{options.temp_dir};
-  const uint32_t passes = options.runs == 0 ? 1 : options.runs;
-  for (uint32_t run = 0; run < passes; ++run) {
+  // Warm-up passes run first and are discarded: the first runs of a process touch fresh memory and cold
+  // caches (page faults are CPU time too), which made the median of a few short runs swing by 2x.
+  const uint32_t warmups = options.runs == 0 ? 0 : options.warmups;
+  const uint32_t passes = options.runs == 0 ? 1 : warmups + options.runs;
+  for (uint32_t pass = 0; pass < passes; ++pass) {
+    const bool warmup = pass < warmups;
+    const uint32_t run = warmup ? pass : pass - warmups;
     std::unique_ptr<BenchBackend> backend;
     RunFacts facts;
     TimedRegion region(options.callgrind_toggles);
@@ -130,9 +135,10 @@ BackendResult RunOnBackend(Workload& workload, BackendKind kind, const BenchOpti
     }
     backend.reset();  // free the database before the next run allocates one
     if (!error.empty()) {
-      result.error = "run " + std::to_string(run + 1) + ": " + error;
+      result.error = (warmup ? "warm-up run " : "run ") + std::to_string(run + 1) + ": " + error;
       break;
     }
+    if (warmup) continue;
     if (options.runs > 0) {
       result.run_ns.push_back(region.elapsed().count());
       result.run_cpu_ns.push_back(region.cpu().count());
@@ -365,6 +371,7 @@ BenchReport RunBenchmarks(const BenchOptions& options) {
   env.callgrind_toggles = CallgrindTogglesCompiled() && options.callgrind_toggles;
   env.goals_on_cpu_time = options.goals_on_cpu_time;
   env.runs = options.runs;
+  env.warmups = options.runs == 0 ? 0 : options.warmups;
   env.scale = options.scale;
   env.value_bytes = options.value_bytes;
   env.churn_cycles = options.churn_cycles;

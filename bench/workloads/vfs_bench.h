@@ -52,6 +52,9 @@ struct BenchOptions {
   // Timed runs per workload and backend; the median is reported. 0: open and set up once, run nothing
   // timed and read no sizes (the baseline of whole-process instruction counts, see bench/callgrind.sh).
   uint32_t runs = 5;
+  // Untimed passes before the timed runs of each workload and backend (the same work, discarded). 0 for
+  // instruction counting, where a warm-up would be counted.
+  uint32_t warmups = 1;
   // Verify each run's result and read the sizes afterwards (untimed). Off only for whole-process
   // instruction counting, where that work would be counted with the workload; the sizes are then absent.
   bool verify = true;
@@ -131,6 +134,7 @@ struct BenchEnvironment {
   bool callgrind_toggles = false;  // CallgrindTogglesCompiled() and BenchOptions::callgrind_toggles
   bool goals_on_cpu_time = false;  // BenchOptions::goals_on_cpu_time
   uint32_t runs = 0;
+  uint32_t warmups = 0;
   double scale = 1.0;
   uint32_t value_bytes = 0;
   uint32_t churn_cycles = 0;
@@ -188,7 +192,7 @@ Result<BenchReport> ReadJson(std::string_view text);
 
 // Command-line front end for `stablevfs bench`: parses
 //   --workload NAME[,NAME...] (repeatable)   --backend NAME[,NAME...] (repeatable)
-//   --runs N   --scale X   --value-bytes N   --churn-cycles N   --churn-sample-every N
+//   --runs N   --warmup N   --scale X   --value-bytes N   --churn-cycles N   --churn-sample-every N
 //   --corpora DIR   --build-type S   --tmpdir DIR   --no-verify   --no-callgrind-toggles   --goal-clock wall|cpu
 //   --suite vfs|harness|all   --harness-seed N   --harness-cases N   --harness-steps N   --explore-jobs J[,J]
 //   --workloads-dir DIR

@@ -110,7 +110,7 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   EXPECT_EQ(env["build_type"].text, "RelWithDebInfo");
   EXPECT_EQ(env["machine"].text, "Linux 6.1 x86_64");
   EXPECT_EQ(env["corpora_dir"].text, "C:\\odd \"path\"");
-  for (const char* key : {"date_utc", "compiler", "callgrind_toggles", "goals_on_cpu_time", "runs", "scale", "value_bytes",
+  for (const char* key : {"date_utc", "compiler", "callgrind_toggles", "goals_on_cpu_time", "runs", "warmups", "scale", "value_bytes",
                           "churn_cycles", "churn_sample_every"}) {
     EXPECT_EQ(env.members.count(key), 1u) << key;
   }
@@ -242,12 +242,13 @@ TEST(BenchReport, MarkdownHasOneRowPerResult) {
 TEST(BenchArgs, ParsesEveryOption) {
   Result<BenchOptions> options = ParseBenchArgs(
       {"--workload", "insert_5000,scan_100", "--workload", "churn", "--backend", "memdb,icstable-sim", "--runs",
-       "3", "--scale", "0.5", "--value-bytes", "64", "--churn-cycles", "7", "--churn-sample-every", "2",
+       "3", "--warmup", "2", "--scale", "0.5", "--value-bytes", "64", "--churn-cycles", "7", "--churn-sample-every", "2",
        "--corpora", "/c", "--build-type", "Release", "--tmpdir", "/t", "--no-verify", "--no-callgrind-toggles", "--goal-clock", "cpu"});
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   EXPECT_EQ(options->workloads, (std::vector<std::string>{"insert_5000", "scan_100", "churn"}));
   EXPECT_EQ(options->backends, (std::vector<BackendKind>{BackendKind::kMemdb, BackendKind::kIcstableSim}));
   EXPECT_EQ(options->runs, 3u);
+  EXPECT_EQ(options->warmups, 2u);
   EXPECT_DOUBLE_EQ(options->scale, 0.5);
   EXPECT_EQ(options->value_bytes, 64u);
   EXPECT_EQ(options->churn_cycles, 7u);
@@ -262,6 +263,7 @@ TEST(BenchArgs, ParsesEveryOption) {
   Result<BenchOptions> defaults = ParseBenchArgs({});
   ASSERT_TRUE(defaults.ok());
   EXPECT_EQ(defaults->runs, 5u);
+  EXPECT_EQ(defaults->warmups, 1u);
   EXPECT_TRUE(defaults->verify);
   EXPECT_TRUE(defaults->callgrind_toggles);
   EXPECT_FALSE(defaults->goals_on_cpu_time);
