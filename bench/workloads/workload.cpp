@@ -9,6 +9,7 @@
 
 #include "bench/workloads/corpus_script.h"
 #include "bench/workloads/kv_data.h"
+#include "bench/workloads/markdown_text.h"
 
 namespace stablevfs::bench {
 namespace {
@@ -31,17 +32,6 @@ using Params = std::array<Value, 2>;
 uint64_t Scaled(uint64_t count, double scale) {
   const long long scaled = std::llround(static_cast<double>(count) * scale);
   return scaled < 1 ? 1 : static_cast<uint64_t>(scaled);
-}
-
-// 1234567 -> "1,234,567". Built forwards: GCC 12 warns falsely (-Wrestrict) on std::string::insert here.
-std::string Count(uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string grouped;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) grouped.push_back(',');
-    grouped.push_back(digits[i]);
-  }
-  return grouped;
 }
 
 // A run of consecutive keys that all hold the same value generation.
@@ -469,53 +459,53 @@ std::vector<std::unique_ptr<Workload>> MakeWorkloads(const WorkloadParams& p) {
 
   const uint64_t reset_rows = Scaled(1'000, p.scale);
   w.push_back(std::make_unique<KvWriteWorkload>(
-      "reset_insert_1000", "1 update: drop + create kv, insert " + Count(reset_rows) + " rows",
+      "reset_insert_1000", "1 update: drop + create kv, insert " + Grouped(reset_rows) + " rows",
       KvWriteShape{KvWriteOp::kResetInsert, false, 0, 0, reset_rows}, vb));
   w.push_back(std::make_unique<KvWriteWorkload>(
-      "insert_5000", "1 update: insert " + Count(base) + " rows into an empty table",
+      "insert_5000", "1 update: insert " + Grouped(base) + " rows into an empty table",
       KvWriteShape{KvWriteOp::kInsert, true, 0, 0, base}, vb));
   const uint64_t append_rows = Scaled(1'000, p.scale);
   w.push_back(std::make_unique<KvWriteWorkload>(
-      "append_1000_to_5000", "1 update: insert " + Count(append_rows) + " rows after " + Count(base),
+      "append_1000_to_5000", "1 update: insert " + Grouped(append_rows) + " rows after " + Grouped(base),
       KvWriteShape{KvWriteOp::kInsert, true, base, base, append_rows}, vb));
   // Half of the upserted keys exist (the last of the seeded rows), half are new: both paths of the upsert.
   const uint64_t upsert_rows = Scaled(1'000, p.scale);
   const uint64_t upsert_first = base > upsert_rows / 2 ? base - upsert_rows / 2 : 0;
   w.push_back(std::make_unique<KvWriteWorkload>(
       "upsert_1000",
-      "1 update: upsert " + Count(upsert_rows) + " keys into " + Count(base) + " rows (" +
-          Count(base - upsert_first) + " exist)",
+      "1 update: upsert " + Grouped(upsert_rows) + " keys into " + Grouped(base) + " rows (" +
+          Grouped(base - upsert_first) + " exist)",
       KvWriteShape{KvWriteOp::kUpsert, true, base, upsert_first, upsert_rows}, vb));
   for (uint64_t n : {1'000, 5'000}) {
     const uint64_t rows = Scaled(n, p.scale);
     w.push_back(std::make_unique<KvWriteWorkload>(
-        "update_pk_" + std::to_string(n), "1 update: update " + Count(rows) + " of " + Count(rows) + " rows by key",
+        "update_pk_" + std::to_string(n), "1 update: update " + Grouped(rows) + " of " + Grouped(rows) + " rows by key",
         KvWriteShape{KvWriteOp::kUpdate, true, rows, 0, rows}, vb));
   }
   for (uint64_t n : {1, 10, 100, 1'000}) {
     const uint64_t rows = std::min(Scaled(n, p.scale), base);
     w.push_back(std::make_unique<KvReadWorkload>(
         "point_read_" + std::to_string(n),
-        "1 query: " + Count(rows) + " point reads (scattered keys) in " + Count(base) + " rows", KvReadOp::kPoint,
+        "1 query: " + Grouped(rows) + " point reads (scattered keys) in " + Grouped(base) + " rows", KvReadOp::kPoint,
         base, rows, vb));
   }
   for (uint64_t n : {100, 1'000, 5'000}) {
     const uint64_t rows = std::min(Scaled(n, p.scale), base);
     w.push_back(std::make_unique<KvReadWorkload>(
-        "scan_" + std::to_string(n), "1 query: ordered scan of " + Count(rows) + " of " + Count(base) + " rows",
+        "scan_" + std::to_string(n), "1 query: ordered scan of " + Grouped(rows) + " of " + Grouped(base) + " rows",
         KvReadOp::kScan, base, rows, vb));
   }
   for (uint64_t n : {100, 1'000}) {
     const uint64_t rows = std::min(Scaled(n, p.scale), base);
     w.push_back(std::make_unique<KvReadWorkload>(
         "in_" + std::to_string(n),
-        "1 query: WHERE key IN (" + Count(rows) + " scattered keys) in " + Count(base) + " rows", KvReadOp::kIn,
+        "1 query: WHERE key IN (" + Grouped(rows) + " scattered keys) in " + Grouped(base) + " rows", KvReadOp::kIn,
         base, rows, vb));
   }
   const uint64_t batch = std::min(Scaled(kChurnBatchRows, p.scale), base);
   w.push_back(std::make_unique<ChurnWorkload>(
-      Count(p.churn_cycles) + " updates, each deleting " + Count(batch) + " and inserting " + Count(batch) +
-          " rows of " + Count(base),
+      Grouped(p.churn_cycles) + " updates, each deleting " + Grouped(batch) + " and inserting " + Grouped(batch) +
+          " rows of " + Grouped(base),
       base, batch, p.churn_cycles, p.churn_sample_every, vb));
   w.push_back(std::make_unique<CorpusLoadWorkload>(kChinookScript, p.corpora_dir));
   w.push_back(std::make_unique<CorpusLoadWorkload>(kNorthwindScript, p.corpora_dir));
