@@ -55,6 +55,10 @@ struct DumpOptions {
   std::vector<std::string> exclude_tables;
   // Whether user_version and application_id are part of the dump (left 0 when not).
   bool include_header_values = true;
+
+  // Every field: the dump caches (DataModel::Snapshot, ImageFacts::Dump) key on the whole options, so a field
+  // added here cannot be forgotten by a cache.
+  bool operator==(const DumpOptions&) const = default;
 };
 
 // Dumps the main database of `db` through plain SELECTs in the connection's current transaction state (it

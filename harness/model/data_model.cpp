@@ -102,8 +102,7 @@ const CanonicalDump& DataModel::Snapshot(const DumpOptions& options) const {
   }
   if (snapshot_memo_ && snapshot_memo_->image.size() == file.size() &&
       std::equal(file.begin(), file.end(), snapshot_memo_->image.begin()) &&
-      snapshot_memo_->options.exclude_tables == options.exclude_tables &&
-      snapshot_memo_->options.include_header_values == options.include_header_values) {
+      snapshot_memo_->options == options) {
     return snapshot_memo_->dump;
   }
   // Copy the file before dumping: the dump only reads, but the key must be the bytes the dump was made from.

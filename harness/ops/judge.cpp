@@ -147,8 +147,7 @@ sqlite3* ImageFacts::Db() {
 }
 
 const model::CanonicalDump& ImageFacts::Dump(const model::DumpOptions& options) {
-  const bool same_options = dump_options_ && dump_options_->exclude_tables == options.exclude_tables &&
-                            dump_options_->include_header_values == options.include_header_values;
+  const bool same_options = dump_options_ && *dump_options_ == options;
   if (!same_options) {
     dump_.reset();
     dump_error_.reset();
