@@ -1,8 +1,8 @@
 // JSON text for the harness and its tools: quoting for the --json outputs, and a small strict reader for the
 // files commands hand to each other (the failpoint hits file, hits_file.h).
 //
-// The writer side is only JsonString: every --json output is assembled by its command, which knows its own
-// shape. The reader accepts RFC 8259 JSON (objects, arrays, strings with escapes, numbers, true, false, null)
+// The writer side here is JsonString, for commands that assemble their --json output themselves;
+// json_writer.h streams a report with a fixed shape. The reader accepts RFC 8259 JSON (objects, arrays, strings with escapes, numbers, true, false, null)
 // and reports the first syntax error with its line and byte offset, so a hand-edited file gets a message that
 // says where it broke. Numbers keep their text: the callers want exact 64-bit counters, not doubles.
 #pragma once

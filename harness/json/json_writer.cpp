@@ -1,7 +1,8 @@
 #include "harness/json/json_writer.h"
 
+#include <charconv>
 #include <cmath>
-#include <cstdio>
+#include <string_view>
 
 #include "harness/json/json_text.h"
 
@@ -39,9 +40,11 @@ void JsonWriter::Value(double d) {
     out_ << "null";  // JSON has no NaN or infinity
     return;
   }
-  char text[40];
-  std::snprintf(text, sizeof text, "%.6g", d);
-  out_ << text;
+  // The shortest text that reads back as the same double, so a report read back (bench's ReadJson) renders
+  // exactly as the run that wrote it did.
+  char text[64];
+  const std::to_chars_result written = std::to_chars(text, text + sizeof text, d);
+  out_ << std::string_view(text, static_cast<size_t>(written.ptr - text));
 }
 
 void JsonWriter::Null() {

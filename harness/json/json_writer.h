@@ -8,8 +8,8 @@
 //   j.Key("runs"); j.BeginArray(); j.Value(uint64_t{3}); j.EndArray();
 //   j.EndObject();
 //
-// Output is two-space indented with one member or item per line. Doubles are printed with %.6g; NaN and
-// infinities (which JSON cannot hold) become null. The writer checks nothing: unbalanced Begin/End calls make
+// Output is two-space indented with one member or item per line. Doubles are printed in the shortest form that
+// reads back as the same double (std::to_chars); NaN and infinities (which JSON cannot hold) become null. The writer checks nothing: unbalanced Begin/End calls make
 // invalid JSON, which the report tests catch by reading the output back with ParseJson.
 #pragma once
 
