@@ -177,13 +177,13 @@ struct Db::Impl {
   // no failpoint); errors are left for the next query's statements to meet (SQLite re-prepares on a schema change), a trap propagates and
   // ends the update's message, as any trap there does.
   void RefreshQueryConnection() {
-    if (!query_conn || query_generation == image_generation) return;
-    query_conn->ReleasePageCache();
-    query_generation = image_generation;
+    if (!query_conn) return;
+    (void)EnsureFreshQueryConnection();  // cannot fail with the connection open: drops the cache when stale
+    if (!query_schema_check) return;
+    query_schema_check = false;  // an optimization only: a statement meeting a changed schema re-prepares itself
     query_conn->BeginReadScope();
     query_conn->CheckSchema();
     query_conn->EndReadScope();
-    query_schema_check = false;  // an optimization only: a statement meeting a changed schema re-prepares itself
   }
 
   // Opens the query connection (and so reads the schema) now, in the message that opens the Db, instead of in
@@ -710,6 +710,8 @@ Status Db::FinishImport() {
     STABLEVFS_RETURN_IF_ERROR(d.layout->PublishImport());
     ++d.image_generation;
     d.CloseConnections();
+    // As in Init: the new image's query connection opens in this (update) message, not in every query message.
+    d.OpenQueryConnectionEarly();
     return Status::Ok();
   });
 }

@@ -82,7 +82,6 @@ class SqliteConnection final : public Connection {
   // callback caught.
   void BeginReadScope();
   void EndReadScope();
-  bool in_read_scope() const { return read_scope_; }
   // Inside a read scope: starts the scope's read transaction and lets SQLite compare the schema cookie with
   // the schema it parsed, reloading the schema now if another connection changed it. Otherwise the closure's
   // first new statement would be parsed against the old schema, fail or expire, and be parsed again. The Db

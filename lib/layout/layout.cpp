@@ -33,10 +33,7 @@ Result<std::unique_ptr<Layout>> Upcast(Result<std::unique_ptr<L>> layout) {
 
 }  // namespace
 
-// Which memories get a fresh superblock: an empty one (size 0), as in the original, and one whose every
-// byte is zero. The second case is what a crash between the initial grow and the first superblock write
-// leaves behind, and zero bytes hold nothing anybody could lose. Anything else without the magic is somebody
-// else's data and is refused without a single write or grow.
+// The default, for layouts that can only read whole pages: through a page buffer. Layout6 reads in place.
 Status Layout::ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out) {
   if (offset_in_page > kDbPageBytes || out.size() > kDbPageBytes - offset_in_page) {
     return Status::InvalidArgument("ReadPageBytes needs a range within one page, got " + std::to_string(out.size()) +
@@ -48,6 +45,10 @@ Status Layout::ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::spa
   return Status::Ok();
 }
 
+// Which memories get a fresh superblock: an empty one (size 0), as in the original, and one whose every
+// byte is zero. The second case is what a crash between the initial grow and the first superblock write
+// leaves behind, and zero bytes hold nothing anybody could lose. Anything else without the magic is somebody
+// else's data and is refused without a single write or grow.
 Result<std::unique_ptr<Layout>> Layout::Open(StableMemory& memory) {
   if (memory.size_pages() == 0) return Upcast(layout6::Layout6::Format(memory));
   std::array<uint8_t, 12> head{};
