@@ -82,7 +82,7 @@ std::string BenchUsage() {
          "                           instruction counting)\n"
          "  --no-callgrind-toggles   do not toggle Callgrind's collection around the timed region\n"
          "  --json FILE              write the JSON report to FILE (default:\n"
-         "                           build/bench-results/vfs-bench-<UTC time>.json below the working directory)\n"
+         "                           build/bench-results/bench-<UTC time>.json below the working directory)\n"
          "  --no-json                write no JSON report\n"
          "  --markdown FILE          write the Markdown report to FILE instead of standard output\n"
          "  --list                   print the workload and backend names and exit\n"

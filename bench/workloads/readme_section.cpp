@@ -33,7 +33,7 @@ Result<std::string> ReadWhole(const std::filesystem::path& path) {
 
 void WriteVfsSummary(const BenchReport& report, std::ostream& out) {
   out << "VFS workloads: median CPU time of " << report.environment.runs << " runs (after "
-      << report.environment.warmups << " discarded warm-up run) of the timed region (`x memdb`: the ratio to SQLite's in-memory VFS, the floor; `unix`: SQLite's "
+      << report.environment.warmups << " discarded warm-up run(s)) of the timed region (`x memdb`: the ratio to SQLite's in-memory VFS, the floor; `unix`: SQLite's "
          "file VFS with the same pragmas; `icstable`: the library on heap stable memory). `sim` columns: what "
          "the simulated IC charged `icstable-sim` for stable memory in the timed region (stable-memory "
          "instructions: 20/call + 1/byte + 1,000/new dirty 4 KiB page + 500/grow, not SQLite's compute). Sizes "

@@ -330,6 +330,68 @@ void JudgeHarness(const HarnessReport& harness, std::vector<GoalResult>& goals) 
   }
 }
 
+// The VFS suite: every wanted workload on every backend, with the ratios to memdb.
+void RunVfsWorkloads(const BenchOptions& options, const std::filesystem::path& corpora, BenchReport& report) {
+  WorkloadParams params;
+  params.scale = options.scale;
+  params.value_bytes = options.value_bytes;
+  params.churn_cycles = options.churn_cycles;
+  params.churn_sample_every = options.churn_sample_every;
+  params.corpora_dir = corpora;
+  std::vector<std::unique_ptr<Workload>> workloads = MakeWorkloads(params);
+
+  std::vector<BackendKind> backends = options.backends;
+  if (backends.empty()) backends.assign(std::begin(kAllBackends), std::end(kAllBackends));
+  // memdb first: the ratios divide by its median.
+  std::stable_partition(backends.begin(), backends.end(), [](BackendKind k) { return k == BackendKind::kMemdb; });
+
+  const std::set<std::string> wanted(options.workloads.begin(), options.workloads.end());
+  for (const std::string& name : wanted) {
+    const bool known = std::any_of(workloads.begin(), workloads.end(),
+                                   [&](const auto& w) { return w->name() == name; });
+    if (!known) report.workloads.push_back({name, WorkloadKind::kWrite, "", "unknown workload", {}});
+  }
+
+  for (const std::unique_ptr<Workload>& workload : workloads) {
+    if (!wanted.empty() && !wanted.count(workload->name())) continue;
+    WorkloadResult& w = report.workloads.emplace_back();
+    w.name = workload->name();
+    w.kind = workload->kind();
+    w.description = workload->description();
+    if (std::optional<std::string> why = workload->Unavailable()) {
+      w.skipped = *why;
+      if (options.progress) *options.progress << w.name << ": skipped: " << *why << "\n";
+      continue;
+    }
+    for (BackendKind kind : backends) {
+      BackendResult r = RunOnBackend(*workload, kind, options);
+      if (options.progress) {
+        *options.progress << w.name << " / " << BackendName(kind) << ": ";
+        if (!r.error.empty()) {
+          *options.progress << "FAILED " << r.error;
+        } else if (r.median_ns) {
+          *options.progress << *r.median_ns / 1000 << " us median of " << r.run_ns.size();
+        } else {
+          *options.progress << "set up (no timed runs)";
+        }
+        *options.progress << "\n" << std::flush;
+      }
+      w.backends.push_back(std::move(r));
+    }
+    const BackendResult* memdb = w.Find(BackendKind::kMemdb);
+    if (memdb != nullptr && memdb->median_ns && *memdb->median_ns > 0 && *memdb->median_cpu_ns > 0) {
+      const auto memdb_ns = static_cast<double>(*memdb->median_ns);
+      const auto memdb_cpu_ns = static_cast<double>(*memdb->median_cpu_ns);
+      for (BackendResult& r : w.backends) {
+        if (!r.median_ns) continue;
+        r.ratio_to_memdb = static_cast<double>(*r.median_ns) / memdb_ns;
+        r.cpu_ratio_to_memdb = static_cast<double>(*r.median_cpu_ns) / memdb_cpu_ns;
+      }
+    }
+  }
+
+}
+
 }  // namespace
 
 std::filesystem::path DefaultCorporaDir() {
@@ -380,66 +442,7 @@ BenchReport RunBenchmarks(const BenchOptions& options) {
   env.corpora_dir = corpora.string();
   env.vfs = options.vfs;
 
-  WorkloadParams params;
-  params.scale = options.scale;
-  params.value_bytes = options.value_bytes;
-  params.churn_cycles = options.churn_cycles;
-  params.churn_sample_every = options.churn_sample_every;
-  params.corpora_dir = corpora;
-  std::vector<std::unique_ptr<Workload>> workloads = MakeWorkloads(params);
-
-  std::vector<BackendKind> backends = options.backends;
-  if (backends.empty()) backends.assign(std::begin(kAllBackends), std::end(kAllBackends));
-  // memdb first: the ratios divide by its median.
-  std::stable_partition(backends.begin(), backends.end(), [](BackendKind k) { return k == BackendKind::kMemdb; });
-
-  const std::set<std::string> wanted(options.workloads.begin(), options.workloads.end());
-  for (const std::string& name : wanted) {
-    if (!options.vfs) break;
-    const bool known = std::any_of(workloads.begin(), workloads.end(),
-                                   [&](const auto& w) { return w->name() == name; });
-    if (!known) report.workloads.push_back({name, WorkloadKind::kWrite, "", "unknown workload", {}});
-  }
-
-  for (const std::unique_ptr<Workload>& workload : workloads) {
-    if (!options.vfs) break;
-    if (!wanted.empty() && !wanted.count(workload->name())) continue;
-    WorkloadResult& w = report.workloads.emplace_back();
-    w.name = workload->name();
-    w.kind = workload->kind();
-    w.description = workload->description();
-    if (std::optional<std::string> why = workload->Unavailable()) {
-      w.skipped = *why;
-      if (options.progress) *options.progress << w.name << ": skipped: " << *why << "\n";
-      continue;
-    }
-    for (BackendKind kind : backends) {
-      BackendResult r = RunOnBackend(*workload, kind, options);
-      if (options.progress) {
-        *options.progress << w.name << " / " << BackendName(kind) << ": ";
-        if (!r.error.empty()) {
-          *options.progress << "FAILED " << r.error;
-        } else if (r.median_ns) {
-          *options.progress << *r.median_ns / 1000 << " us median of " << r.run_ns.size();
-        } else {
-          *options.progress << "set up (no timed runs)";
-        }
-        *options.progress << "\n" << std::flush;
-      }
-      w.backends.push_back(std::move(r));
-    }
-    const BackendResult* memdb = w.Find(BackendKind::kMemdb);
-    if (memdb != nullptr && memdb->median_ns && *memdb->median_ns > 0 && *memdb->median_cpu_ns > 0) {
-      const auto memdb_ns = static_cast<double>(*memdb->median_ns);
-      const auto memdb_cpu_ns = static_cast<double>(*memdb->median_cpu_ns);
-      for (BackendResult& r : w.backends) {
-        if (!r.median_ns) continue;
-        r.ratio_to_memdb = static_cast<double>(*r.median_ns) / memdb_ns;
-        r.cpu_ratio_to_memdb = static_cast<double>(*r.median_cpu_ns) / memdb_cpu_ns;
-      }
-    }
-  }
-
+  if (options.vfs) RunVfsWorkloads(options, corpora, report);
   if (options.harness) report.harness = RunHarnessBenchmarks(*options.harness);
   report.goals = JudgeGoals(report);
   return report;
