@@ -306,6 +306,17 @@ TEST_F(DbQueryTest, AnUpdateThatChangesTheSchemaLeavesTheQueryConnectionReady) {
   EXPECT_EQ(SelectInt(*db_, "SELECT max(x) FROM extra"), 42);
 }
 
+TEST_F(DbQueryTest, FinishImportOpensTheNewImagesQueryConnection) {
+  uint64_t checksum = 0;
+  const std::vector<uint8_t> image = testing::ExportImage(*db_, &checksum);
+  ASSERT_TRUE(testing::ImportImage(*db_, image, checksum).ok());
+  // As after Init: the import's own message opened the query connection and read the schema.
+  counting_.Reset();
+  EXPECT_EQ(SelectInt(*db_, "SELECT count(*) FROM sqlite_schema"), 2);
+  EXPECT_EQ(counting_.reads, 1u);
+  EXPECT_EQ(counting_.bytes_read, 16u);
+}
+
 TEST_F(DbQueryTest, InitDuringAnImportLeavesTheQueryConnectionToTheFirstQuery) {
   ASSERT_TRUE(db_->BeginImport(16384, 0).ok());
   db_.reset();
