@@ -1,5 +1,7 @@
 #include "bench/workloads/raw_sqlite_connection.h"
 
+#include "lib/db/sqlite_value.h"
+
 #include <cassert>
 #include <string>
 #include <utility>
@@ -97,32 +99,8 @@ Status RawSqliteConnection::Bind(sqlite3_stmt* stmt, std::span<const Value> para
   }
   for (size_t i = 0; i < params.size(); ++i) {
     const int slot = static_cast<int>(i) + 1;
-    const Value& value = params[i];
-    int rc = SQLITE_OK;
-    // SQLITE_STATIC is safe: the parameters outlive the statement's steps, which finish inside this call.
-    switch (value.index()) {
-      case 0:
-        rc = sqlite3_bind_null(stmt, slot);
-        break;
-      case 1:
-        rc = sqlite3_bind_int64(stmt, slot, std::get<int64_t>(value));
-        break;
-      case 2:
-        rc = sqlite3_bind_double(stmt, slot, std::get<double>(value));
-        break;
-      case 3: {
-        const std::string& text = std::get<std::string>(value);
-        rc = sqlite3_bind_text64(stmt, slot, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
-        break;
-      }
-      case 4: {
-        const std::vector<uint8_t>& bytes = std::get<Blob>(value).bytes;
-        // A null pointer would bind NULL, not an empty blob.
-        rc = bytes.empty() ? sqlite3_bind_zeroblob(stmt, slot, 0)
-                           : sqlite3_bind_blob64(stmt, slot, bytes.data(), bytes.size(), SQLITE_STATIC);
-        break;
-      }
-    }
+    // The library's conversion (lib/db/sqlite_value.h), so the baselines pay what the library pays.
+    const int rc = BindValue(stmt, slot, params[i]);
     if (rc != SQLITE_OK) return Error(rc, "bind");
   }
   return Status::Ok();
@@ -144,30 +122,7 @@ Status RawSqliteConnection::Run(sqlite3_stmt* stmt, Rows* rows) {
     if (rows == nullptr) continue;
     Row& row = rows->rows.emplace_back();
     row.reserve(columns);
-    for (int c = 0; c < columns; ++c) {
-      switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_INTEGER:
-          row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
-          break;
-        case SQLITE_FLOAT:
-          row.emplace_back(sqlite3_column_double(stmt, c));
-          break;
-        case SQLITE_TEXT: {
-          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-          row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
-          break;
-        }
-        case SQLITE_BLOB: {
-          const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, c));
-          const auto size = static_cast<size_t>(sqlite3_column_bytes(stmt, c));
-          row.emplace_back(Blob{data ? std::vector<uint8_t>(data, data + size) : std::vector<uint8_t>()});
-          break;
-        }
-        default:
-          row.emplace_back(std::monostate{});
-          break;
-      }
-    }
+    for (int c = 0; c < columns; ++c) row.push_back(ReadColumn(stmt, c));
   }
   sqlite3_reset(stmt);
   return Status::Ok();

@@ -1,5 +1,7 @@
 #include "harness/slt/stock_engine.h"
 
+#include "lib/db/sqlite_value.h"
+
 #include <cassert>
 #include <climits>
 #include <stdexcept>
@@ -18,27 +20,6 @@ bool OnlyTrivia(std::string_view sql) {
     if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != ';') return false;
   }
   return true;
-}
-
-Value ReadColumn(sqlite3_stmt* stmt, int column) {
-  switch (sqlite3_column_type(stmt, column)) {
-    case SQLITE_INTEGER:
-      return static_cast<int64_t>(sqlite3_column_int64(stmt, column));
-    case SQLITE_FLOAT:
-      return sqlite3_column_double(stmt, column);
-    case SQLITE_TEXT: {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, column));
-      return std::string(text != nullptr ? text : "", static_cast<size_t>(sqlite3_column_bytes(stmt, column)));
-    }
-    case SQLITE_BLOB: {
-      const auto* data = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, column));
-      Blob blob;
-      if (data != nullptr) blob.bytes.assign(data, data + sqlite3_column_bytes(stmt, column));
-      return blob;
-    }
-    default:
-      return std::monostate{};
-  }
 }
 
 }  // namespace
