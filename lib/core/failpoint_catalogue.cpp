@@ -48,6 +48,15 @@ constexpr std::array kLibrarySites = {
              kLibraryActions},
     SiteInfo{"compact.publish", "lib/layout compact", "compaction fails just before its superblock write",
              kLibraryActions},
+    // Layout 8 (REFERENCE 3.4): its commit writes pages in place, so its sites differ from layout 6's.
+    SiteInfo{"commit.page_write_in_place", "lib/layout commit (layout 8)",
+             "a page write failure while a commit overwrites pages in place; hit once per dirty page, before its "
+             "write (CommitChunkWrite of ic-sqlite-vfs 2.x); past the first page it must end in a trap",
+             kLibraryActions},
+    SiteInfo{"commit.superblock_store", "lib/layout commit (layout 8)",
+             "the superblock store that activates an in-place commit or an import fails (CommitSuperblockStore); "
+             "in a commit it traps on purpose, since the pages were already overwritten",
+             kLibraryActions},
 };
 
 }  // namespace

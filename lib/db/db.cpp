@@ -425,6 +425,7 @@ struct Db::Impl {
   bool query_schema_check = false;  // the image changed since the query connection last read: check the schema
   bool in_update = false;
   bool in_query = false;  // inside the outermost Query's closure
+  const LayoutInfo* layout_info = nullptr;  // the registered layout that opened the memory
 };
 
 Db::Db(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -438,7 +439,8 @@ Result<std::unique_ptr<Db>> Db::Init(StableMemory& memory, Options options) {
         "a Db is already open on this memory; destroy it before calling Db::Init again (one Db per memory; use "
         "one virtual memory per database)");
   }
-  Result<std::unique_ptr<Layout>> layout = Layout::Open(memory);
+  const LayoutInfo* opened_as = nullptr;
+  Result<std::unique_ptr<Layout>> layout = Layout::Open(memory, options.layout, &opened_as);
   if (!layout.ok()) return layout.status();
   IcstableVfs::Options vfs_options;
   vfs_options.observer = options.observer;
@@ -447,6 +449,7 @@ Result<std::unique_ptr<Db>> Db::Init(StableMemory& memory, Options options) {
   if (!vfs.ok()) return vfs.status();
   auto impl = std::make_unique<Impl>(std::move(claim), memory, std::move(layout).value(), std::move(vfs).value());
   impl->auto_vacuum = options.auto_vacuum;
+  impl->layout_info = opened_as;
   impl->OpenQueryConnectionEarly();
   return std::unique_ptr<Db>(new Db(std::move(impl)));
 }
@@ -540,6 +543,7 @@ Result<DbMeta> Db::GetMeta() {
     DbMeta meta;
     meta.superblock = d.layout->meta();
     meta.stats = d.layout->Stats();
+    meta.layout = d.layout_info != nullptr ? d.layout_info->name : "";
     meta.importing = (meta.superblock.flags & kFlagImporting) != 0;
     meta.checksum_stale = (meta.superblock.flags & kFlagChecksumStale) != 0;
     meta.checksum_refreshing = (meta.superblock.flags & kFlagChecksumRefreshing) != 0;

@@ -36,6 +36,7 @@
 #include "lib/db/auto_vacuum.h"
 #include "lib/db/connection.h"
 #include "lib/layout/layout.h"
+#include "lib/layout/layout_registry.h"
 #include "lib/memory/stable_memory.h"
 #include "lib/vfs/file_observer.h"
 
@@ -48,6 +49,7 @@ struct Migration {
 
 // Every superblock field plus the space statistics (what the original's db_meta returns).
 struct DbMeta {
+  std::string layout;  // the registered name of the layout that opened the memory ("6", "8", ...)
   Meta superblock;
   LayoutStats stats;
   bool importing = false;
@@ -69,6 +71,10 @@ struct DbOptions {
   FileObserver* observer = nullptr;
   // See AutoVacuum.
   AutoVacuum auto_vacuum = AutoVacuum::kNone;
+  // The layout of a fresh memory, and the one that opens a memory storing its magic and version (a registered
+  // variant of a builtin stays itself across reopens); see Layout::Open. Null: DefaultLayout() (layout 6).
+  // Not owned; a registry entry lives as long as it is registered.
+  const LayoutInfo* layout = nullptr;
   // The simulated clock for xCurrentTime, in Unix milliseconds. Default: 0 (the epoch), so runs replay.
   std::function<int64_t()> clock_ms;
 };

@@ -6,9 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/layout/layout6.h"
 #include "lib/layout/little_endian.h"
-#include "lib/layout/superblock.h"
 
 namespace stablevfs {
 namespace {
@@ -23,12 +21,6 @@ bool AllZero(StableMemory& memory) {
     if (std::any_of(chunk.begin(), chunk.end(), [](uint8_t b) { return b != 0; })) return false;
   }
   return true;
-}
-
-template <typename L>
-Result<std::unique_ptr<Layout>> Upcast(Result<std::unique_ptr<L>> layout) {
-  if (!layout.ok()) return layout.status();
-  return std::unique_ptr<Layout>(std::move(layout).value());
 }
 
 }  // namespace
@@ -47,24 +39,42 @@ Status Layout::ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::spa
 
 // Which memories get a fresh superblock: an empty one (size 0), as in the original, and one whose every
 // byte is zero. The second case is what a crash between the initial grow and the first superblock write
-// leaves behind, and zero bytes hold nothing anybody could lose. Anything else without the magic is somebody
-// else's data and is refused without a single write or grow.
-Result<std::unique_ptr<Layout>> Layout::Open(StableMemory& memory) {
-  if (memory.size_pages() == 0) return Upcast(layout6::Layout6::Format(memory));
+// leaves behind, and zero bytes hold nothing anybody could lose. Anything else without a registered magic is
+// somebody else's data and is refused without a single write or grow.
+Result<std::unique_ptr<Layout>> Layout::Open(StableMemory& memory, const LayoutInfo* preferred,
+                                             const LayoutInfo** opened_as) {
+  const LayoutInfo& fresh = preferred != nullptr ? *preferred : DefaultLayout();
+  const auto use = [&](const LayoutInfo& info, const LayoutInfo::OpenFn& fn) {
+    if (opened_as != nullptr) *opened_as = &info;
+    return fn(memory);
+  };
+  if (memory.size_pages() == 0) return use(fresh, fresh.format);
   std::array<uint8_t, 12> head{};
   memory.read(0, head);
-  if (!layout6::HasMagic(head)) {
-    if (AllZero(memory)) return Upcast(layout6::Layout6::Format(memory));
-    return Status::ForeignImage(
-        "memory does not start with the magic \"ICSQLITE\" and is not empty; it holds something else "
-        "(another stable structure, or a raw SQLite file?) and was left untouched");
+  const std::span<const uint8_t, 8> magic(head.data(), 8);
+  const uint32_t version = LoadU32Le(std::span<const uint8_t>(head).subspan(8));
+  if (preferred != nullptr && preferred->version == version &&
+      std::equal(magic.begin(), magic.end(), preferred->magic.begin())) {
+    return use(*preferred, preferred->open);
   }
-  // The version field picks the layout. Only layout 6 exists so far.
-  const uint32_t version = LoadU32Le(std::span<const uint8_t>(head).subspan(layout6::kVersionOffset));
-  if (version == layout6::kVersion) return Upcast(layout6::Layout6::Open(memory));
+  if (const LayoutInfo* stored = LayoutRegistry::Global().FindStored(magic, version)) {
+    return use(*stored, stored->open);
+  }
+  bool known_magic = false;
+  for (const LayoutInfo* info : LayoutRegistry::Global().All()) {
+    known_magic = known_magic || std::equal(magic.begin(), magic.end(), info->magic.begin());
+  }
+  if (!known_magic) {
+    if (AllZero(memory)) return use(fresh, fresh.format);
+    return Status::ForeignImage(
+        "memory does not start with the magic of a registered layout (\"ICSQLITE\" for layouts " +
+        LayoutRegistry::Global().Names() +
+        ") and is not empty; it holds something else (another stable structure, or a raw SQLite file?) and was "
+        "left untouched");
+  }
   return Status::UnsupportedVersion("superblock version " + std::to_string(version) +
-                                    " is not supported by this build (it reads version " +
-                                    std::to_string(layout6::kVersion) + "); the memory was left untouched");
+                                    " is not supported by this build (it reads layouts " +
+                                    LayoutRegistry::Global().Names() + "); the memory was left untouched");
 }
 
 }  // namespace stablevfs

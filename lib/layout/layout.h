@@ -1,13 +1,15 @@
 // Layout: the on-disk format of one database inside one virtual memory, behind one interface.
 //
-// The VFS and the Db facade speak only to this interface, so a second on-disk layout (for instance the later
-// in-place layout 8 of REFERENCE section 3.4) can be added and tested by the same harness without touching
-// them. A Layout owns the superblock and the page map; it reads logical 16 KiB pages and makes an Overlay
-// durable with one publish.
+// The VFS and the Db facade speak only to this interface, and reach a concrete layout only through the
+// registry (layout_registry.h), so a layout (layout 6 of REFERENCE 3.1, the in-place layout 8 of 3.4, a
+// user's own) is added and tested by the same harness without touching them. A Layout owns the superblock and
+// whatever maps logical pages to stable memory; it reads logical 16 KiB pages and makes an Overlay durable
+// with one publish.
 //
 // Guarantees every implementation must give (the harness checks them):
 //  - Open never writes to a memory it cannot read (foreign bytes, unsupported version, bad checksum).
 //  - A Publish or StoreMeta that returns an error leaves the active superblock and page map byte-identical.
+//    A layout that cannot keep this once it has started writing in place (layout 8) must trap instead.
 //  - A logical page that was never written, or lies past the end of the file, reads as zeros.
 //
 // Methods may throw stablevfs::Trap (out-of-bounds stable access) or fp::Abort (an armed failpoint): those
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "lib/core/status.h"
+#include "lib/layout/layout_registry.h"
 #include "lib/layout/overlay.h"
 #include "lib/memory/stable_memory.h"
 
@@ -33,9 +36,19 @@ inline constexpr uint64_t kFlagImporting = 1;
 inline constexpr uint64_t kFlagChecksumStale = 2;
 inline constexpr uint64_t kFlagChecksumRefreshing = 4;
 
-// The superblock fields every layout shares (REFERENCE 3.1, offsets 0..136), decoded.
+// A superblock field that belongs to one layout only (layout 8's zero extents, a slot sequence number), by
+// name, so that the shared Meta can carry it and two Metas can be compared and printed whole.
+struct MetaField {
+  std::string name;
+  uint64_t value = 0;
+  bool operator==(const MetaField&) const = default;
+};
+
+// The superblock fields the ic-sqlite-vfs family shares (REFERENCE 3.1 and 3.4, offsets 0..136), decoded,
+// plus the fields of one layout by name. The meaning of db_base_offset, page_table_offset and page_count is
+// the layout's (noted at each).
 struct Meta {
-  uint32_t version = 0;         // superblock format version (6 for layout 6)
+  uint32_t version = 0;         // superblock format version (6 for layout 6, 8 for layout 8)
   uint32_t page_size = kDbPageBytes;
   uint64_t db_size = 0;         // logical file length in bytes
   uint64_t schema_version = 0;  // highest applied migration
@@ -49,10 +62,11 @@ struct Meta {
   uint64_t checksum_refresh_offset = 0;
   uint64_t checksum_refresh_hash = 0;
   uint64_t checksum_refresh_tx_id = 0;
-  uint64_t db_base_offset = 0;
-  uint64_t page_table_offset = 0;  // layout 6: stable offset of the active root table (0 = empty DB)
-  uint64_t page_count = 0;         // layout 6: root entry count (number of segments)
+  uint64_t db_base_offset = 0;     // layout 8: where logical page 0 lives; layout 6: unused (64 KiB)
+  uint64_t page_table_offset = 0;  // layout 6: stable offset of the active root table (0 = empty DB); 8: 0
+  uint64_t page_count = 0;         // layout 6: root entry count (segments); layout 8: ceil(db_size / 16 KiB)
   uint64_t layout_version = 0;
+  std::vector<MetaField> layout_fields;  // the layout's own fields, in on-disk order (empty for layout 6)
 
   bool operator==(const Meta&) const = default;
 };
@@ -66,18 +80,23 @@ struct LayoutStats {
   uint64_t orphan_ratio_bp = 0;      // orphan / allocated in basis points (0 when nothing is allocated)
   bool compact_recommended = false;  // orphan >= active and orphan >= 16 MiB
   uint64_t mapped_pages = 0;         // logical pages with a physical page
-  uint64_t segments = 0;             // layout 6: segment tables reachable from the root
+  uint64_t segments = 0;             // page-map tables the active superblock reaches (layout 6: segment
+                                     // tables; 0 for a layout that keeps no tables, such as layout 8)
 };
 
 class Layout {
  public:
   virtual ~Layout() = default;
 
-  // Opens the layout stored in `memory` (a virtual memory, or any StableMemory). An empty memory (size 0)
-  // gets a fresh superblock. Errors: kForeignImage (no magic), kUnsupportedVersion (names the version),
-  // kCorrupt (meta checksum, inconsistent fields); on error nothing was written.
-  // `memory` must outlive the Layout.
-  static Result<std::unique_ptr<Layout>> Open(StableMemory& memory);
+  // Opens the layout stored in `memory` (a virtual memory, or any StableMemory), chosen by the registry from
+  // the magic and version it holds; when `preferred` stores that same magic and version, `preferred` opens it
+  // (so a registered variant of a builtin keeps running as itself after a reboot). An empty (or all-zero)
+  // memory is formatted by `preferred`, or by DefaultLayout() when it is null. Errors: kForeignImage (no
+  // known magic), kUnsupportedVersion (names the version and the registered layouts), kCorrupt (meta
+  // checksum, inconsistent fields); on error nothing was written. `opened_as` (may be null) receives the
+  // layout that opened or formatted the memory. `memory` must outlive the Layout.
+  static Result<std::unique_ptr<Layout>> Open(StableMemory& memory, const LayoutInfo* preferred = nullptr,
+                                              const LayoutInfo** opened_as = nullptr);
 
   // The decoded active superblock.
   virtual const Meta& meta() const = 0;
@@ -92,18 +111,21 @@ class Layout {
   // kInvalidArgument when the range does not lie within one page. The default reads the whole page.
   virtual Status ReadPageBytes(uint64_t page_no, uint64_t offset_in_page, std::span<uint8_t> out);
 
-  // Makes `overlay` durable: writes its dirty pages to fresh space, then the page-table pieces, then the
-  // superblock (the only in-place write, and the commit point). The new db_size is overlay.db_size(); pages
-  // at or past it are dropped from the map (truncate), and so are base pages at or past the overlay's
-  // truncation watermark (overlay.min_db_size()) that the overlay does not hold. Advances last_tx_id by one, sets kFlagChecksumStale,
-  // clears any in-progress chunked checksum refresh (kFlagChecksumRefreshing and its fields).
+  // Makes `overlay` durable, ending in one superblock write that is the commit point (layout 6 writes the
+  // pages and tables to fresh space first; layout 8 writes the pages in place). The new db_size is
+  // overlay.db_size(); pages at or past it are dropped (truncate), and so are base pages at or past the
+  // overlay's truncation watermark (overlay.min_db_size()) that the overlay does not hold: they read as zeros
+  // afterwards. Advances last_tx_id by one, sets kFlagChecksumStale, clears any in-progress chunked checksum
+  // refresh (kFlagChecksumRefreshing and its fields).
   // REQUIRES: overlay.dirty() (an empty overlay is not published; the caller skips it).
-  // On error (kCapacity, kInjected) the active superblock and page map are unchanged.
+  // On error (kCapacity, kInjected, kBusy) the active superblock and the image it reaches are unchanged; a
+  // layout that can no longer promise that (it already wrote in place) throws a Trap instead.
   virtual Status Publish(const Overlay& overlay) = 0;
 
   // Rewrites the superblock with new common fields (schema_version, flags, checksum, import and refresh
   // fields) and the same page map. Fields a layout owns (db_size, last_tx_id, page_table_offset,
-  // page_count, db_base_offset, version, layout_version) are taken from the current superblock, not `meta`.
+  // page_count, db_base_offset, version, layout_version, layout_fields) are taken from the current
+  // superblock, not `meta`.
   virtual Status StoreMeta(const Meta& meta) = 0;
 
   // Staging for an import (REFERENCE 3.3): BeginImportStaging reserves room for `total_bytes` of logical
@@ -130,6 +152,14 @@ class Layout {
   // Checks the active superblock and page map for internal consistency (bounds, alignment, counts).
   virtual Status Validate() = 0;
 };
+
+// A concrete layout's Result as a Result<std::unique_ptr<Layout>>, for the format and open functions a layout
+// registers (LayoutInfo::OpenFn).
+template <typename L>
+Result<std::unique_ptr<Layout>> UpcastLayout(Result<std::unique_ptr<L>> layout) {
+  if (!layout.ok()) return layout.status();
+  return std::unique_ptr<Layout>(std::move(layout).value());
+}
 
 // FNV-1a 64: the checksum of REFERENCE 3.1. Feed it in pieces; the result equals one pass over the whole.
 class Fnv1a64 {

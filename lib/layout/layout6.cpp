@@ -67,6 +67,20 @@ std::string Describe(const Extent& e) {
 
 }  // namespace
 
+LayoutInfo Info() {
+  LayoutInfo info;
+  info.name = "6";
+  info.magic = kMagic;
+  info.version = kVersion;
+  info.atomicity = CommitAtomicity::kPowerLoss;
+  info.summary = "ic-sqlite-vfs 1.x: segmented page map, shadow paging, never reclaims (REFERENCE 3.1)";
+  info.sites = {"commit.capacity", "memory.grow",    "commit.page_write", "commit.page_table_write",
+                "commit.superblock_publish", "compact.copy", "compact.publish"};
+  info.format = [](StableMemory& memory) { return UpcastLayout(Layout6::Format(memory)); };
+  info.open = [](StableMemory& memory) { return UpcastLayout(Layout6::Open(memory)); };
+  return info;
+}
+
 uint64_t ImportFootprintBytes(uint64_t total_bytes) {
   const uint64_t pages = PagesForBytes(total_bytes);
   const uint64_t segments = SegmentsForPages(pages);

@@ -37,10 +37,14 @@
 
 #include "lib/core/status.h"
 #include "lib/layout/layout.h"
+#include "lib/layout/layout_registry.h"
 #include "lib/layout/page_map.h"
 #include "lib/memory/stable_memory.h"
 
 namespace stablevfs::layout6 {
+
+// The registry entry of layout 6 (name "6", version 6, atomic under power loss with sector-atomic writes).
+LayoutInfo Info();
 
 // Bytes an import of `total_bytes` occupies once published: its pages, their segment tables and the root.
 uint64_t ImportFootprintBytes(uint64_t total_bytes);

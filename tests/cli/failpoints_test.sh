@@ -16,7 +16,8 @@ expect_out "SIMULATES"
 expect_out "commit.page_write"
 expect_out "commit.superblock_publish"
 expect_out "sqlite.step"
-expect_out "memory.write               harness/sim: every stable write  trap, crash, torn, lost, misdirect, bitflip"
+grep -qE '^memory\.write +harness/sim: every stable write +trap, crash, torn, lost, misdirect, bitflip' out.txt ||
+  fail "memory.write should be listed with its layer and its six actions"
 expect_no_out "HITS"
 expect_out "No hit counts: there is no .stablevfs/last-hits.json here (stablevfs sql, fuzz and replay write one)."
 run failpoints --json
