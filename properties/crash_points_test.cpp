@@ -201,7 +201,9 @@ TEST_P(CrashPointsTest, EveryStableWriteOfTheOp) {
                     << (replay.first_violation ? "replayed from scratch: reproduces" : "does NOT reproduce")
                     << "):\n"
                     << scenario::PrintScenario(driver::MakeScenario(
-                           kSeed, action == "crash" ? scenario::CrashModel::kPowerloss : scenario::CrashModel::kTorn,
+                           kSeed,
+                           driver::RunConfig{"", action == "crash" ? scenario::CrashModel::kPowerloss
+                                                                   : scenario::CrashModel::kTorn},
                            scenario_ops, replay.records, property));
     }
   }

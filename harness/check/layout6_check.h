@@ -2,7 +2,7 @@
 //
 // Given the bytes of one virtual memory, it decodes the superblock, the root table, the segment tables and
 // the page entries from raw bytes with its own readers (raw_codec.h), and reports every inconsistency with the
-// offset where it was found. It never includes lib/layout, lib/vfs or lib/db: a decoder shared with the library
+// offset where it was found, in the layout-neutral LayoutReport (layout_report.h) every tool consumes. It never includes lib/layout, lib/vfs or lib/db: a decoder shared with the library
 // would hide the library's decoding bugs. Independent by design; see ARCHITECTURE.md ("the reference models
 // and the checker are deliberately separate implementations"). It also resolves the logical file the image
 // describes, lists the page map for `stablevfs inspect`, and computes the orphan accounting.
@@ -53,188 +53,79 @@
 //     compaction recommended when orphan >= active and orphan >= 16 MiB.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <span>
-#include <string>
-#include <vector>
 
 #include "harness/check/byte_source.h"
+#include "harness/check/checker_registry.h"
+#include "harness/check/layout_report.h"
 #include "harness/check/problem.h"
 #include "lib/memory/stable_memory.h"
 
 namespace stablevfs::check {
 
-// Format constants of REFERENCE 3.1, spelled out here again on purpose (independent by design).
+// Format constants of REFERENCE 3.1, spelled out here again on purpose (independent by design). The facts
+// every layout of the family shares are in layout_report.h and named here too.
 namespace layout6 {
-inline constexpr uint64_t kSuperblockRegionBytes = 65536;
+using check::kCompactionFloorBytes;
+using check::kFlagChecksumRefreshing;
+using check::kFlagChecksumStale;
+using check::kFlagImporting;
+using check::kKnownFlags;
+using check::kPageBytes;
+using check::kSuperblockRegionBytes;
 inline constexpr uint64_t kSuperblockBytes = 152;
-inline constexpr uint64_t kPageBytes = 16384;
 inline constexpr uint64_t kSegmentSlots = 256;
 inline constexpr uint64_t kEntryBytes = 8;
 inline constexpr uint64_t kSegmentTableBytes = kSegmentSlots * kEntryBytes;
 inline constexpr uint64_t kVersion = 6;
 inline constexpr uint64_t kLayoutVersion = 6;
-inline constexpr uint64_t kFlagImporting = 1;
-inline constexpr uint64_t kFlagChecksumStale = 2;
-inline constexpr uint64_t kFlagChecksumRefreshing = 4;
-inline constexpr uint64_t kKnownFlags = kFlagImporting | kFlagChecksumStale | kFlagChecksumRefreshing;
-inline constexpr uint64_t kCompactionFloorBytes = 16ull * 1024 * 1024;
 inline constexpr uint64_t kActiveBytesPerSegment = kSegmentTableBytes + kEntryBytes;  // 2,056
 
-// Field offsets inside the superblock.
-inline constexpr uint64_t kOffMagic = 0;
-inline constexpr uint64_t kOffVersion = 8;
-inline constexpr uint64_t kOffPageSize = 12;
-inline constexpr uint64_t kOffDbSize = 16;
-inline constexpr uint64_t kOffSchemaVersion = 24;
-inline constexpr uint64_t kOffLastTxId = 32;
-inline constexpr uint64_t kOffFlags = 40;
-inline constexpr uint64_t kOffChecksum = 48;
-inline constexpr uint64_t kOffImportExpectedChecksum = 56;
-inline constexpr uint64_t kOffImportWrittenUntil = 64;
-inline constexpr uint64_t kOffImportTotalSize = 72;
-inline constexpr uint64_t kOffImportBaseOffset = 80;
-inline constexpr uint64_t kOffChecksumRefreshOffset = 88;
-inline constexpr uint64_t kOffChecksumRefreshHash = 96;
-inline constexpr uint64_t kOffChecksumRefreshTxId = 104;
-inline constexpr uint64_t kOffDbBaseOffset = 112;
-inline constexpr uint64_t kOffPageTableOffset = 120;
-inline constexpr uint64_t kOffPageCount = 128;
-inline constexpr uint64_t kOffLayoutVersion = 136;
+// Field offsets inside the superblock (the common ones are check::field::*).
+inline constexpr uint64_t kOffMagic = field::kMagic;
+inline constexpr uint64_t kOffVersion = field::kVersion;
+inline constexpr uint64_t kOffPageSize = field::kPageSize;
+inline constexpr uint64_t kOffDbSize = field::kDbSize;
+inline constexpr uint64_t kOffSchemaVersion = field::kSchemaVersion;
+inline constexpr uint64_t kOffLastTxId = field::kLastTxId;
+inline constexpr uint64_t kOffFlags = field::kFlags;
+inline constexpr uint64_t kOffChecksum = field::kChecksum;
+inline constexpr uint64_t kOffImportExpectedChecksum = field::kImportExpectedChecksum;
+inline constexpr uint64_t kOffImportWrittenUntil = field::kImportWrittenUntil;
+inline constexpr uint64_t kOffImportTotalSize = field::kImportTotalSize;
+inline constexpr uint64_t kOffImportBaseOffset = field::kImportBaseOffset;
+inline constexpr uint64_t kOffChecksumRefreshOffset = field::kChecksumRefreshOffset;
+inline constexpr uint64_t kOffChecksumRefreshHash = field::kChecksumRefreshHash;
+inline constexpr uint64_t kOffChecksumRefreshTxId = field::kChecksumRefreshTxId;
+inline constexpr uint64_t kOffDbBaseOffset = field::kDbBaseOffset;
+inline constexpr uint64_t kOffPageTableOffset = field::kPageTableOffset;
+inline constexpr uint64_t kOffPageCount = field::kPageCount;
+inline constexpr uint64_t kOffLayoutVersion = field::kLayoutVersion;
 inline constexpr uint64_t kOffMetaChecksum = 144;
 
 static_assert(kSegmentTableBytes == 2048);
 static_assert(kActiveBytesPerSegment == 2056);
+static_assert(kOffMetaChecksum == field::kCommonEnd);
 static_assert(kOffMetaChecksum + 8 == kSuperblockBytes);
 static_assert(kPageBytes * 4 == kSuperblockRegionBytes);
 }  // namespace layout6
 
-// The superblock as raw fields, decoded without judging them.
-struct Superblock6 {
-  std::array<uint8_t, layout6::kSuperblockBytes> raw{};  // bytes 0..152 as stored
-  bool magic_ok = false;
-  uint32_t version = 0;
-  uint32_t page_size = 0;
-  uint64_t db_size = 0;
-  uint64_t schema_version = 0;
-  uint64_t last_tx_id = 0;
-  uint64_t flags = 0;
-  uint64_t checksum = 0;
-  uint64_t import_expected_checksum = 0;
-  uint64_t import_written_until = 0;
-  uint64_t import_total_size = 0;
-  uint64_t import_base_offset = 0;
-  uint64_t checksum_refresh_offset = 0;
-  uint64_t checksum_refresh_hash = 0;
-  uint64_t checksum_refresh_tx_id = 0;
-  uint64_t db_base_offset = 0;
-  uint64_t page_table_offset = 0;   // root table offset (0 = none)
-  uint64_t page_count = 0;          // root entry count (number of segments)
-  uint64_t layout_version = 0;
-  uint64_t meta_checksum = 0;           // as stored at 144
-  uint64_t computed_meta_checksum = 0;  // FNV-1a of 0..152 with 144..152 zeroed
-
-  // ceil(db_size / 16384): the logical pages the file spans.
-  uint64_t logical_pages() const;
-};
-
-// Decodes the 152 superblock bytes. REQUIRES: raw.size() >= 152 (throws std::out_of_range otherwise).
-Superblock6 DecodeSuperblock6(std::span<const uint8_t> raw);
+// Decodes the 152 superblock bytes: the common fields, the stored meta checksum and the one computed over
+// bytes 0..152 with 144..152 zeroed. REQUIRES: raw.size() >= 152 (throws std::out_of_range otherwise).
+SuperblockFields DecodeSuperblock6(std::span<const uint8_t> raw);
 
 // FNV-1a 64 of superblock bytes 0..152 with the checksum field 144..152 taken as zeros.
 // REQUIRES: raw.size() >= 152.
 uint64_t ComputeMetaChecksum6(std::span<const uint8_t> raw);
 
-enum class ExtentKind : uint8_t { kSuperblock, kRootTable, kSegmentTable, kPage };
-std::string_view ExtentKindName(ExtentKind kind);
-
-// A region of the memory that the active superblock reaches.
-struct Extent {
-  ExtentKind kind;
-  uint64_t offset_bytes;
-  uint64_t length_bytes;
-  uint64_t index;          // segment number (segment table) or logical page (page); 0 otherwise
-  uint64_t referenced_at;  // offset of the pointer that names this extent (0 for the superblock region)
-
-  uint64_t end_bytes() const { return offset_bytes + length_bytes; }
-  bool operator==(const Extent&) const = default;
-};
-
-// One nonzero page-table slot: logical page -> physical offset.
-struct PageMapping {
-  uint64_t logical_page;
-  uint64_t physical_offset;
-  uint64_t slot_offset;  // where the entry is stored (segment table offset + 8 * slot)
-  bool readable;         // the whole 16 KiB lies inside the memory
-  bool operator==(const PageMapping&) const = default;
-};
-
-struct SpaceAccounting {
-  uint64_t allocated_bytes = 0;  // size of the memory
-  uint64_t active_bytes = 0;     // 64 KiB + 16 KiB * mapped_pages + 2,056 * segments
-  uint64_t orphan_bytes = 0;     // allocated - active, floored at 0
-  uint64_t orphan_ratio_bp = 0;  // orphan * 10,000 / allocated
-  bool compaction_recommended = false;
-  uint64_t mapped_pages = 0;     // nonzero slots reachable from the root
-  uint64_t segments = 0;         // nonzero root entries
-};
-
-struct CheckOptions {
-  uint64_t table_alignment_bytes = 8;
-  uint64_t page_alignment_bytes = 8;
-  bool require_idle_fields_zero = true;  // import / refresh fields must be zero while their flag is clear
-  size_t max_problems = 1000;            // later problems are counted in problems_suppressed only
-};
-
-struct Layout6Report {
-  uint64_t source_bytes = 0;
-  bool decoded = false;  // the source holds a superblock with our magic; the fields below are meaningful
-  Superblock6 superblock;
-  std::vector<uint64_t> root_entries;  // segment table offsets (0 = absent); empty if the root was not read
-  std::vector<PageMapping> mappings;   // every nonzero slot, ascending logical page
-  std::vector<Extent> extents;         // everything the active superblock reaches, ascending offset
-  SpaceAccounting space;
-  std::vector<Problem> problems;
-  uint64_t problems_suppressed = 0;
-
-  bool ok() const { return problems.empty() && problems_suppressed == 0; }
-  // True iff some problem of `kind` was reported at `offset_bytes`.
-  bool Has(ProblemKind kind, uint64_t offset_bytes) const;
-  // True iff some problem of `kind` was reported.
-  bool Has(ProblemKind kind) const;
-  // The mapping of `logical_page`, or nullptr when the page is not mapped.
-  const PageMapping* Find(uint64_t logical_page) const;
-};
-
 // Decodes and validates the layout-6 image in `source` (see the rules above). Never throws for bad content;
-// every inconsistency becomes a Problem.
-Layout6Report CheckLayout6(const ByteSource& source, const CheckOptions& options = {});
-Layout6Report CheckLayout6(std::span<const uint8_t> image, const CheckOptions& options = {});
-Layout6Report CheckLayout6(StableMemory& memory, const CheckOptions& options = {});
+// every inconsistency becomes a Problem. The report's layout is "6".
+LayoutReport CheckLayout6(const ByteSource& source, const CheckOptions& options = {});
+LayoutReport CheckLayout6(std::span<const uint8_t> image, const CheckOptions& options = {});
+LayoutReport CheckLayout6(StableMemory& memory, const CheckOptions& options = {});
 
-// Reads logical page `logical_page` as the image decodes it into `out`: the mapped physical page when it is
-// readable, zeros when it is unmapped, absent, unreadable or at or past ceil(db_size / 16384). The file's tail
-// past db_size inside the last page is returned as stored (callers trim to db_size).
-// REQUIRES: report came from CheckLayout6(source) and report.decoded; out.size() == 16384.
-void ReadLogicalPage(const ByteSource& source, const Layout6Report& report, uint64_t logical_page,
-                     std::span<uint8_t> out);
-
-// The logical file [0, db_size) as the image decodes it (ReadLogicalPage for every page, trimmed).
-// REQUIRES: report.decoded (std::invalid_argument otherwise); db_size <= max_bytes (std::length_error
-// otherwise: a corrupt db_size must not exhaust the heap).
-std::vector<uint8_t> ResolveLogicalImage(const ByteSource& source, const Layout6Report& report,
-                                         uint64_t max_bytes = uint64_t{1} << 32);
-
-// Compares an expected logical file (a page model) with a decoded one. Returns no problem when they are equal;
-// otherwise one kLogicalDiffers at the first differing logical offset (or at the shorter length).
-std::vector<Problem> CompareLogical(std::span<const uint8_t> expected, std::span<const uint8_t> actual);
-
-// A human-readable summary: superblock fields, space accounting, problems.
-std::string FormatReport(const Layout6Report& report);
-
-// The page map, one line per extent in offset order ("0x10000 +16384 page 3 <- slot @0x24018"), then one line
-// per logical page ("page 3 -> 0x10000"). For `stablevfs inspect` and its picture.
-std::string FormatPageMap(const Layout6Report& report);
+// The checker registry's entry for layout 6.
+CheckerInfo Layout6Checker();
 
 }  // namespace stablevfs::check

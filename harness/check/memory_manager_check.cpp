@@ -14,8 +14,6 @@ namespace {
 
 std::string Dec(uint64_t value) { return std::to_string(value); }
 
-uint64_t CeilDiv(uint64_t value, uint64_t divisor) { return value / divisor + (value % divisor != 0 ? 1 : 0); }
-
 // The owner table is 32,768 bytes and the judge decodes the header of every state it sees, so the scans below
 // skip runs of unallocated entries eight bytes at a time; what they find is exactly what a byte-by-byte scan
 // finds. (Written for the checker; lib/memory has its own scan, on purpose: see the top of this file.)
@@ -259,7 +257,7 @@ StableMemoryDumpReport CheckStableMemoryDump(const ByteSource& raw, uint8_t memo
                                           Dec(memory.declared_size_bytes()) + " bytes but only " +
                                           Dec(memory.size_bytes()) + " are backed by readable buckets"});
   }
-  report.layout = CheckLayout6(memory, options);
+  report.layout = CheckImage(memory, options);
   report.layout_checked = true;
   return report;
 }

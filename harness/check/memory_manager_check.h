@@ -29,7 +29,8 @@
 #include <vector>
 
 #include "harness/check/byte_source.h"
-#include "harness/check/layout6_check.h"
+#include "harness/check/checker_registry.h"
+#include "harness/check/layout_report.h"
 #include "harness/check/problem.h"
 
 namespace stablevfs::check {
@@ -110,13 +111,14 @@ class VirtualMemorySource final : public ByteSource {
 std::vector<uint8_t> ExtractVirtualMemory(const ByteSource& raw, const MemoryManagerHeader& header,
                                           uint8_t memory_id = mm::kDefaultSqliteMemoryId);
 
-// A raw stable memory checked end to end: the MemoryManager header, then memory `memory_id` as layout 6.
+// A raw stable memory checked end to end: the MemoryManager header, then memory `memory_id` with the checker
+// its superblock asks for (CheckImage).
 // Layout problems carry virtual offsets inside that memory (translate with VirtualMemorySource::RawOffset).
 struct StableMemoryDumpReport {
   MemoryManagerReport manager;
   uint8_t memory_id = mm::kDefaultSqliteMemoryId;
   bool layout_checked = false;  // the header decoded and the memory exists
-  Layout6Report layout;
+  LayoutReport layout;
   std::vector<Problem> problems;  // extraction problems (kMmNoMemory, a truncated memory)
 
   bool ok() const { return manager.ok() && problems.empty() && layout_checked && layout.ok(); }

@@ -48,13 +48,14 @@ std::optional<uint64_t> FirstDifference(const ByteSource& before, const ByteSour
 
 }  // namespace
 
-std::vector<Problem> CompareActiveState(const ByteSource& before, const ByteSource& after) {
+std::vector<Problem> CompareActiveState(const ByteSource& before, const ByteSource& after,
+                                        std::string_view layout) {
   std::vector<Problem> problems;
   // The superblock region first: if it is equal, the same map is named on both sides.
-  const Layout6Report report = CheckLayout6(before);
+  const LayoutReport report = CheckImage(before, {}, layout);
   std::vector<Extent> extents = report.extents;
   if (extents.empty()) {  // an undecodable `before` still has a superblock region to compare
-    extents.push_back(Extent{ExtentKind::kSuperblock, 0, layout6::kSuperblockRegionBytes, 0, 0});
+    extents.push_back(Extent{ExtentKind::kSuperblock, 0, kSuperblockRegionBytes, 0, 0});
   }
   for (const Extent& extent : extents) {
     const std::optional<uint64_t> at = FirstDifference(before, after, extent.offset_bytes, extent.length_bytes);
@@ -70,19 +71,19 @@ std::vector<Problem> CompareActiveState(const ByteSource& before, const ByteSour
   return problems;
 }
 
-std::vector<Problem> CheckTxIdTransition(const Superblock6& before, const Superblock6& after,
+std::vector<Problem> CheckTxIdTransition(const SuperblockFields& before, const SuperblockFields& after,
                                          uint64_t max_advance) {
   std::vector<Problem> problems;
   if (after.last_tx_id < before.last_tx_id) {
-    problems.push_back(Problem{ProblemKind::kTxId, layout6::kOffLastTxId,
+    problems.push_back(Problem{ProblemKind::kTxId, after.offset_bytes + field::kLastTxId,
                                "last_tx_id went backwards from " + Dec(before.last_tx_id) + " to " +
                                    Dec(after.last_tx_id)});
   } else if (after.last_tx_id - before.last_tx_id > max_advance) {
-    problems.push_back(Problem{ProblemKind::kTxId, layout6::kOffLastTxId,
+    problems.push_back(Problem{ProblemKind::kTxId, after.offset_bytes + field::kLastTxId,
                                "last_tx_id advanced from " + Dec(before.last_tx_id) + " to " +
                                    Dec(after.last_tx_id) + ", more than " + Dec(max_advance)});
   } else if (after.last_tx_id == before.last_tx_id && after.db_size != before.db_size) {
-    problems.push_back(Problem{ProblemKind::kTxId, layout6::kOffDbSize,
+    problems.push_back(Problem{ProblemKind::kTxId, after.offset_bytes + field::kDbSize,
                                "db_size changed from " + Dec(before.db_size) + " to " + Dec(after.db_size) +
                                    " without a commit (last_tx_id stayed " + Dec(after.last_tx_id) + ")"});
   }

@@ -12,6 +12,8 @@
 #include "failpoints/catalogue.h"
 #include "failpoints/spec.h"
 #include "harness/cli/args.h"
+#include "harness/driver/replay.h"
+#include "harness/faults/layout_sites.h"
 #include "harness/driver/shrink.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/ops/op_generator.h"
@@ -66,112 +68,54 @@ ops::GeneratorWeights ParseWeightsOption(const std::string& text, const std::str
 }
 
 CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records) {
-  // Mirrors driver::RunCase step for step (the seeds, the arm sites, the feedback to the generator); the fuzz
-  // command cross-checks a violating case against RunCase before it reports it.
+  driver::CaseResult run = driver::RunCase(config);
   CaseOutcome out;
   out.case_index = config.case_index;
-  out.case_seed = driver::CaseSeed(config.seed, config.case_index);
+  out.case_seed = run.case_seed;
+  out.layout = driver::LayoutOf(config.run()).name;
   out.crash_model = config.crash_model;
-  ops::GeneratorOptions generator_options;
-  generator_options.weights = config.weights;
-  generator_options.arm_sites = driver::ArmSitesFor(config.crash_model);
-  ops::OpGenerator generator(ops::MixSeed(out.case_seed ^ 3), generator_options);
-
-  ops::Session session({.seed = out.case_seed, .faults = config.faults});
-  for (uint64_t i = 0; i < config.steps; ++i) {
-    ops::Op op = generator.Next();
-    ops::StepRecord record = session.Run(op);
-    generator.Observe(session.last_op_applied() ? ops::Outcome::kCommitted
-                                                : record.outcome.value_or(ops::Outcome::kCommitted));
-    ++out.ops;
-    if (record.outcome == ops::Outcome::kTrapped || record.outcome == ops::Outcome::kCrashed) ++out.crash_points;
-    const bool violated = !record.ok();
-    if (violated) out.violation = driver::FirstViolation{out.op_list.size(), record.violations.front()};
-    out.op_list.push_back(std::move(op));
-    if (keep_records) out.records.push_back(std::move(record));
-    if (violated) break;
-  }
-  out.messages = session.messages();
-  out.hits = fp::Snapshot();  // before ~Session clears this thread's counters
-  if (!keep_records && out.ok()) out.op_list.clear();
+  out.ops = run.ops.size();
+  out.messages = run.messages;
+  out.crash_points = run.crash_points;
+  out.violation = run.first_violation;
+  out.hits = std::move(run.hits);
+  if (keep_records || !out.ok()) out.op_list = std::move(run.ops);
+  if (keep_records) out.records = std::move(run.records);
   return out;
 }
 
-CaseOutcome RunOpsCounted(uint64_t session_seed, scenario::CrashModel crash_model, const std::vector<ops::Op>& op_list,
-                          const std::string& faults) {
+CaseOutcome RunOpsCounted(uint64_t session_seed, const driver::RunConfig& config,
+                          const std::vector<ops::Op>& op_list) {
+  driver::RunResult run = driver::RunOps(driver::SessionOptionsFor(config, session_seed), op_list);
   CaseOutcome out;
   out.case_seed = session_seed;
-  out.crash_model = crash_model;
-  ops::Session session({.seed = session_seed, .faults = faults});
-  for (const ops::Op& op : op_list) {
-    const ops::StepRecord record = session.Run(op);
-    ++out.ops;
-    if (record.outcome == ops::Outcome::kTrapped || record.outcome == ops::Outcome::kCrashed) ++out.crash_points;
-    out.op_list.push_back(op);
-    if (!record.ok()) {
-      out.violation = driver::FirstViolation{out.op_list.size() - 1, record.violations.front()};
-      break;
-    }
-  }
-  out.messages = session.messages();
-  out.hits = fp::Snapshot();  // before ~Session clears this thread's counters
+  out.layout = driver::LayoutOf(config).name;
+  out.crash_model = config.crash_model;
+  out.ops = run.records.size();
+  out.messages = run.messages;
+  out.crash_points = run.crash_points;
+  out.violation = run.first_violation;
+  out.hits = std::move(run.hits);
+  out.op_list.assign(op_list.begin(), op_list.begin() + static_cast<std::ptrdiff_t>(run.records.size()));
   return out;
 }
 
-namespace {
-
-std::string Where(const scenario::Step& step, size_t index) {
-  return step.line > 0 ? "line " + std::to_string(step.line) : "step " + std::to_string(index + 1);
-}
-
-}  // namespace
-
-ScenarioVerdict RunScenarioCounted(const scenario::Scenario& scenario, const std::string& faults,
+ScenarioVerdict RunScenarioCounted(const scenario::Scenario& scenario, const driver::RunConfig& config,
                                    const std::function<void(const ops::StepRecord&)>& on_record) {
-  // The rules are driver::Replay's; this copy exists because a Session clears the failpoint counters when it
-  // ends, and the counters are part of what a gate run reports.
+  driver::ReplayOptions options;
+  options.faults = config.faults;
+  options.layout = config.layout;
+  options.on_record = on_record;
+  driver::ReplayResult run = driver::Replay(scenario, options);
   ScenarioVerdict verdict;
-  const std::vector<std::string>& declared = scenario.expect_violations;
-  ops::Session session({.seed = scenario.seed.value_or(0), .faults = faults});
-  auto judge = [&]() -> bool {  // false when the run is over
-    for (size_t i = 0; i < scenario.steps.size(); ++i) {
-      const scenario::Step& step = scenario.steps[i];
-      const ops::StepRecord record = session.Run(step.op);
-      ++verdict.ops;
-      if (record.outcome == ops::Outcome::kTrapped || record.outcome == ops::Outcome::kCrashed) {
-        ++verdict.crash_points;
-      }
-      if (on_record) on_record(record);
-      if (step.expect && record.outcome != step.expect) {
-        verdict.failure = Where(step, i) + ": expected " + std::string(ops::OutcomeName(*step.expect)) + ", got " +
-                          (record.outcome ? std::string(ops::OutcomeName(*record.outcome)) : "no message") +
-                          (record.detail.empty() ? "" : " (" + record.detail + ")");
-        return false;
-      }
-      if (!record.ok()) {
-        const ops::Violation& first = record.violations.front();
-        if (std::find(declared.begin(), declared.end(), first.property) != declared.end()) {
-          verdict.passed = true;
-          verdict.expected_violation = Where(step, i) + ": " + first.property;
-          return false;
-        }
-        verdict.failure = Where(step, i) + ": unexpected violation " + first.property + ": " + first.message;
-        return false;
-      }
-    }
-    return true;
-  };
-  if (judge()) {
-    if (declared.empty()) {
-      verdict.passed = true;
-    } else {
-      std::string names;
-      for (const std::string& name : declared) names += (names.empty() ? "" : ", ") + name;
-      verdict.failure = "expected a violation of " + names + " (a negative control), but every judgement held";
-    }
-  }
-  verdict.messages = session.messages();
-  verdict.hits = fp::Snapshot();  // before ~Session clears this thread's counters
+  verdict.passed = run.passed;
+  verdict.failure = run.failure;
+  verdict.expected_violation = run.expected_violation;
+  verdict.ops = run.records.size();
+  verdict.messages = run.messages;
+  verdict.crash_points = run.crash_points;
+  verdict.layout = run.layout;
+  verdict.hits = std::move(run.hits);
   return verdict;
 }
 
@@ -245,6 +189,7 @@ CampaignResult RunCampaign(const CampaignPlan& plan, const std::function<void(co
       config.crash_model = plan.crash_models[case_index % plan.crash_models.size()];
       config.faults = plan.faults;
       config.weights = plan.weights;
+      config.layout = plan.layout;
       try {
         CaseOutcome outcome = RunCounted(config, /*keep_records=*/false);
         std::lock_guard<std::mutex> lock(mutex);
@@ -334,7 +279,8 @@ Counterexample SaveCounterexample(const CaseOutcome& failed, const std::string& 
   out.original_ops = failed.op_list.size();
 
   driver::ShrinkOptions options;
-  options.session = {.seed = failed.case_seed, .faults = faults};
+  options.session = driver::SessionOptionsFor(driver::RunConfig{failed.layout, failed.crash_model, faults},
+                                              failed.case_seed);
   options.crash_model = failed.crash_model;
   options.property = out.property;
   options.max_runs = shrink_runs_max;
@@ -365,7 +311,8 @@ Counterexample SaveCounterexample(const CaseOutcome& failed, const std::string& 
   comments.push_back(" It fails (exit 1) until the bug is fixed; then move it into scenarios/ as a regression test.");
 
   const scenario::Scenario scenario =
-      driver::MakeScenario(failed.case_seed, failed.crash_model, ops_list, records, std::nullopt, comments);
+      driver::MakeScenario(failed.case_seed, driver::RunConfig{failed.layout, failed.crash_model, ""}, ops_list,
+                           records, std::nullopt, comments);
   std::error_code ec;
   std::filesystem::create_directories(save_dir, ec);
   if (ec) {
@@ -382,9 +329,9 @@ Counterexample SaveCounterexample(const CaseOutcome& failed, const std::string& 
   return out;
 }
 
-Coverage ComputeCoverage(const fp::HitSnapshot& hits) {
+Coverage ComputeCoverage(const fp::HitSnapshot& hits, const LayoutInfo& layout) {
   Coverage coverage;
-  for (const fp::SiteInfo& site : ops::RegisterCatalogue().All()) {
+  for (const fp::SiteInfo& site : faults::SitesReachedBy(layout, ops::RegisterCatalogue())) {
     ++coverage.sites;
     if (hits.HitsOf(site.name) > 0) ++coverage.sites_hit;
     for (int a = 1; a < fp::kActionCount; ++a) {

@@ -62,6 +62,7 @@ ops::GeneratorWeights ParseWeightsOption(const std::string& text, const std::str
 struct CaseOutcome {
   uint64_t case_index = 0;
   uint64_t case_seed = 0;
+  std::string layout;         // the registered layout it ran on
   scenario::CrashModel crash_model = scenario::CrashModel::kIc;
   uint64_t ops = 0;           // ops run (through the first violation)
   uint64_t messages = 0;      // messages sent
@@ -74,16 +75,14 @@ struct CaseOutcome {
   bool ok() const { return !violation.has_value(); }
 };
 
-// Runs one case exactly as driver::RunCase does (same generator seed, arm sites, Session seed and faults, and
-// generator feedback), also taking the failpoint counters before the Session ends (RunCase's Session clears
-// them). `keep_records` keeps every op and record (for replay); otherwise the ops are kept only on a violation.
+// Runs one case with driver::RunCase and keeps what a campaign reports (the counters always; the ops and
+// records only when `keep_records`, or the ops when the case found a violation).
 CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records);
 
-// Runs a fixed op list in one new Session (seed `session_seed`, `faults` armed for the whole run), stopping at
-// the first violation, and keeps the counters. The outcome's case_index is 0 and its case_seed the session seed;
-// op_list holds the ops run.
-CaseOutcome RunOpsCounted(uint64_t session_seed, scenario::CrashModel crash_model, const std::vector<ops::Op>& op_list,
-                          const std::string& faults);
+// Runs a fixed op list with driver::RunOps in one new Session (seed `session_seed`, `config`'s layout and
+// session-wide faults), stopping at the first violation. The outcome's case_index is 0 and its case_seed the
+// session seed; op_list holds the ops run.
+CaseOutcome RunOpsCounted(uint64_t session_seed, const driver::RunConfig& config, const std::vector<ops::Op>& op_list);
 
 // --- One scenario ---
 
@@ -91,16 +90,17 @@ struct ScenarioVerdict {
   bool passed = false;
   std::string failure;             // the first judgement that failed, e.g. "line 7: expected error, got committed"
   std::string expected_violation;  // a declared violation that was seen ("line 9: fsck")
+  std::string layout;              // the layout it ran on (its own layout line, else the run's)
   uint64_t ops = 0;
   uint64_t messages = 0;
   uint64_t crash_points = 0;
   fp::HitSnapshot hits;
 };
 
-// Replays `scenario` by the rules of driver/replay.h (expect lines, undeclared violations, negative controls
-// that catch nothing) in one Session on this thread, calling `on_record` (may be empty) after every op, and
-// keeps the failpoint counters. `faults` is armed for the whole run.
-ScenarioVerdict RunScenarioCounted(const scenario::Scenario& scenario, const std::string& faults,
+// Replays `scenario` with driver::Replay (expect lines, undeclared violations, negative controls that catch
+// nothing) on this thread, `config`'s layout where the file names none and its faults armed for the whole run,
+// calling `on_record` (may be empty) after every op.
+ScenarioVerdict RunScenarioCounted(const scenario::Scenario& scenario, const driver::RunConfig& config,
                                    const std::function<void(const ops::StepRecord&)>& on_record);
 
 // --- A campaign ---
@@ -113,6 +113,7 @@ struct CampaignTally {
 
 struct CampaignPlan {
   uint64_t seed = 0;
+  std::string layout = "";  // the registered layout every case runs on ("" = the default)
   uint64_t steps = 100;
   std::vector<scenario::CrashModel> crash_models = {scenario::CrashModel::kIc};  // case k: [k % size]
   std::string faults = "";  // armed for every case's whole session
@@ -178,7 +179,8 @@ std::string Plural(uint64_t count, const std::string& noun);
 // `text` quoted for a POSIX shell when it needs quoting.
 std::string ShellQuote(const std::string& text);
 
-// The failpoint coverage of a run: for each catalogued site and each action it accepts, whether it fired.
+// The failpoint coverage of a run on `layout`: for each catalogued site the layout reaches
+// (faults/layout_sites.h) and each action it accepts, whether it fired.
 struct Coverage {
   uint64_t sites = 0;
   uint64_t sites_hit = 0;
@@ -186,6 +188,6 @@ struct Coverage {
   uint64_t pairs_fired = 0;
   std::vector<std::string> missing;  // "site:action" that never fired, sorted
 };
-Coverage ComputeCoverage(const fp::HitSnapshot& hits);
+Coverage ComputeCoverage(const fp::HitSnapshot& hits, const LayoutInfo& layout);
 
 }  // namespace stablevfs::cli

@@ -20,6 +20,10 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/layout_option.h"
+#include "harness/driver/run_config.h"
+#include "harness/faults/layout_sites.h"
+#include "harness/faults/vocabulary.h"
 #include "harness/json/json_text.h"
 #include "harness/cli/report.h"
 #include "harness/explore/explorer.h"
@@ -31,8 +35,8 @@ using json::JsonString;
 namespace {
 
 constexpr const char* kUsage =
-    "[WORKLOAD.scn ...] [--actions LIST] [--jobs J] [--max-ordinals N] [--torn sectors|bytes] [--faults SPEC]\n"
-    "       [--workloads-dir DIR] [--save-dir DIR] [--save-max N] [--report-json FILE]";
+    "[WORKLOAD.scn ...] [--layout NAME] [--actions LIST] [--jobs J] [--max-ordinals N] [--torn sectors|bytes]\n"
+    "       [--faults SPEC] [--workloads-dir DIR] [--save-dir DIR] [--save-max N] [--report-json FILE]";
 
 constexpr const char* kDescription =
     "Exhaustive crash-point exploration. A dry run of the workload snapshots the state before each\n"
@@ -51,7 +55,12 @@ constexpr const char* kDescription =
     "Without a workload argument, every standard workload (scenarios/workloads/*.scn) is explored. Each\n"
     "violation is saved as a scenario file in --save-dir that replays it (the explorer checks that it does).\n"
     "--faults arms a spec for every run (a negative control: storage faults must be caught). Results do not\n"
-    "depend on --jobs. Exit 0 when no violation was found, 1 when one was, 2 on bad input.";
+    "depend on --jobs.\n"
+    "\n"
+    "--layout picks the on-disk layout (a workload's own layout line wins). A violation at a crash point whose\n"
+    "memory promise the layout does not promise to survive (layout 8 under powerloss or torn; layout 6 under\n"
+    "--torn bytes) is an expected failure: listed and saved like any other, marked `(expected)`. Exit 0 when\n"
+    "every violation found was expected, 1 when one was not, 2 on bad input.";
 
 std::string Fixed(double value, int decimals) {
   char text[64];
@@ -93,6 +102,8 @@ class PointProgress {
 struct Explored {
   std::string path;
   explore::ExploreResult result;
+  const LayoutInfo* layout = nullptr;  // the layout it ran on
+  uint64_t expected = 0;               // findings the layout's promise allows (see ExpectedFinding)
 };
 
 // The per-site table: one row per site with points, one column per requested action.
@@ -160,14 +171,21 @@ std::string PointText(const explore::Finding& f) {
   return f.restarted ? "no fault, the op restarted from its snapshot" : "no fault, the plain run";
 }
 
-void PrintFindings(std::ostream& out, const explore::ExploreResult& r, size_t max_listed) {
+// Whether `finding` is one the layout's promise says may happen (see the description).
+bool ExpectedFinding(const explore::Finding& finding, const LayoutInfo& layout, bool torn_bytes) {
+  return finding.point &&
+         !faults::ExpectedToSurvive(layout.atomicity, faults::MemoryPromiseOf(finding.point->action, torn_bytes));
+}
+
+void PrintFindings(std::ostream& out, const explore::ExploreResult& r, size_t max_listed, const LayoutInfo& layout,
+                   bool torn_bytes) {
   size_t listed = 0;
   for (const explore::Finding& f : r.findings) {
     if (listed++ >= max_listed) {
       out << "  ... and " << (r.findings.size() - max_listed) << " more (all are in --report-json)\n";
       break;
     }
-    out << "  VIOLATION op " << f.op_index << (f.line > 0 ? " (line " + std::to_string(f.line) + ")" : "") << " "
+    out << "  VIOLATION" << (ExpectedFinding(f, layout, torn_bytes) ? " (expected)" : "") << " op " << f.op_index << (f.line > 0 ? " (line " + std::to_string(f.line) + ")" : "") << " "
         << f.op << "\n";
     out << "    " << PointText(f) << " -> "
         << (f.outcome ? std::string(ops::OutcomeName(*f.outcome)) : std::string("no message")) << "\n";
@@ -188,7 +206,8 @@ void PrintFindings(std::ostream& out, const explore::ExploreResult& r, size_t ma
 
 std::string JsonNumber(double value, int decimals) { return Fixed(value, decimals); }
 
-std::string WorkloadJson(const Explored& e, const std::vector<explore::CrashAction>& actions) {
+std::string WorkloadJson(const Explored& e, const std::vector<explore::CrashAction>& actions, const LayoutInfo& layout,
+                         bool torn_bytes) {
   const explore::ExploreResult& r = e.result;
   std::ostringstream out;
   out << "{\"name\": " << JsonString(r.name) << ", \"path\": " << JsonString(e.path) << ", \"ops\": " << r.ops
@@ -231,7 +250,7 @@ std::string WorkloadJson(const Explored& e, const std::vector<explore::CrashActi
     } else {
       out << ", \"spec\": null";
     }
-    out << ", \"outcome\": "
+    out << ", \"expected\": " << (ExpectedFinding(f, layout, torn_bytes) ? "true" : "false") << ", \"outcome\": "
         << (f.outcome ? JsonString(ops::OutcomeName(*f.outcome)) : std::string("null")) << ", \"violations\": [";
     for (size_t k = 0; k < f.violations.size(); ++k) {
       out << (k == 0 ? "" : ", ") << "{\"property\": " << JsonString(f.violations[k].property)
@@ -263,13 +282,17 @@ int RunExplore(int argc, char** argv, int first) {
       {"save-max", true, "N", "save at most N scenarios per workload", "20"},
       {"report-json", true, "FILE", "write the results as JSON", ""},
   };
-  const Args args("explore", specs, argc, argv, first);
+  std::vector<OptionSpec> all_specs = specs;
+  AddLayoutOption(all_specs, /*allow_all=*/false);
+  const Args args("explore", all_specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(kUsage, kDescription);
     return kExitPass;
   }
 
   explore::ExploreOptions options;
+  const LayoutInfo& option_layout = LayoutFromArgs(args);
+  options.layout = option_layout.name;
   std::string action_error;
   std::optional<std::vector<explore::CrashAction>> actions =
       explore::ParseCrashActions(args.get_or("actions", "error,trap,powerloss,torn"), &action_error);
@@ -308,10 +331,6 @@ int RunExplore(int argc, char** argv, int first) {
   for (const std::string& path : paths) {
     scenario::ScenarioResult parsed = explore::LoadWorkload(path);
     if (!parsed.ok()) throw UsageError(parsed.error().ToString());
-    if (parsed.value().layout && *parsed.value().layout != 6) {
-      throw UsageError(path + ": layout " + std::to_string(*parsed.value().layout) +
-                       " is not available (this build runs layout 6)");
-    }
     workloads.push_back(std::move(parsed).value());
   }
 
@@ -321,9 +340,12 @@ int RunExplore(int argc, char** argv, int first) {
   }
   std::vector<Explored> explored;
   const Clock::time_point start = Clock::now();
+  const bool torn_bytes = !options.torn_sectors;
   for (size_t w = 0; w < workloads.size(); ++w) {
     const std::string name = explore::WorkloadName(paths[w]);
-    std::cout << "explore " << paths[w] << ": " << workloads[w].steps.size() << " ops, seed "
+    const LayoutInfo& layout = driver::LayoutOf(driver::ConfigOf(workloads[w], driver::RunConfig{options.layout}));
+    std::cout << "explore " << paths[w] << ": " << DescribeLayout(layout) << ", " << workloads[w].steps.size()
+              << " ops, seed "
               << workloads[w].seed.value_or(0) << ", actions " << action_names << ", " << options.jobs
               << (options.jobs == 1 ? " job" : " jobs")
               << (options.torn_sectors ? "" : ", torn bytes")
@@ -336,7 +358,9 @@ int RunExplore(int argc, char** argv, int first) {
     progress.Clear();
     PrintTable(std::cout, result, options.actions);
     for (const std::string& warning : result.warnings) std::cout << "  warning: " << warning << "\n";
-    PrintFindings(std::cout, result, 20);
+    PrintFindings(std::cout, result, 20, layout, torn_bytes);
+    uint64_t expected = 0;
+    for (const explore::Finding& f : result.findings) expected += ExpectedFinding(f, layout, torn_bytes) ? 1 : 0;
     std::cout << "  " << result.crash_points << " crash points in " << result.messages << " messages ("
               << result.message_ops << " message ops), " << Fixed(result.explore_seconds, 2) << " s, "
               << Fixed(Rate(result.crash_points, result.explore_seconds), 0) << " points/s ("
@@ -344,15 +368,19 @@ int RunExplore(int argc, char** argv, int first) {
               << Fixed(result.dry_run_seconds, 2) << " s; "
               << (result.ok() ? std::string("no violation")
                               : std::to_string(result.violations()) + (result.violations() == 1 ? " violation" : " violations"))
+              << (expected > 0 ? " (" + std::to_string(expected) + " expected: " + DescribeLayout(layout) +
+                                     " does not promise to survive them)"
+                               : "")
               << "\n"
               << std::flush;
-    explored.push_back(Explored{paths[w], std::move(result)});
+    explored.push_back(Explored{paths[w], std::move(result), &layout, expected});
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   uint64_t points = 0;
   uint64_t points_run = 0;
   uint64_t violations = 0;
+  uint64_t expected = 0;
   double explore_seconds = 0;
   double explore_cpu_seconds = 0;
   std::map<std::string, uint64_t> hits;
@@ -360,20 +388,24 @@ int RunExplore(int argc, char** argv, int first) {
     points += e.result.crash_points;
     points_run += e.result.points_run;
     violations += e.result.violations();
+    expected += e.expected;
     explore_seconds += e.result.explore_seconds;
     explore_cpu_seconds += e.result.explore_cpu_seconds;
     for (const auto& [site, n] : e.result.hits_in_messages) hits[site] += n;
   }
-  std::vector<std::string> not_reached;
+  std::vector<std::string> not_reached;  // of the sites some explored layout reaches
   for (const fp::SiteInfo& site : ops::RegisterCatalogue().All()) {
-    if (hits[std::string(site.name)] == 0) not_reached.push_back(std::string(site.name));
+    bool reachable = false;
+    for (const Explored& e : explored) reachable = reachable || faults::SiteReachedBy(site.name, *e.layout);
+    if (reachable && hits[std::string(site.name)] == 0) not_reached.push_back(std::string(site.name));
   }
   if (explored.size() > 1) {
     std::cout << "explore: " << explored.size() << " workloads, " << points << " crash points in "
               << Fixed(explore_seconds, 2) << " s (" << Fixed(Rate(points, explore_seconds), 0) << " points/s, "
               << Fixed(Rate(points, explore_cpu_seconds), 0) << " per CPU-second, " << options.jobs
               << (options.jobs == 1 ? " job" : " jobs") << "), " << violations
-              << (violations == 1 ? " violation" : " violations") << "\n";
+              << (violations == 1 ? " violation" : " violations")
+              << (expected > 0 ? " (" + std::to_string(expected) + " expected)" : "") << "\n";
   }
   if (!not_reached.empty()) {
     std::cout << "sites no message reached:";
@@ -384,7 +416,8 @@ int RunExplore(int argc, char** argv, int first) {
   if (args.has("report-json")) {
     std::ostringstream json;
     json << "{\"format\": \"stablevfs-explore-1\", \"command_line\": " << JsonString(CommandLine(argc, argv))
-         << ", \"result\": " << (violations == 0 ? "\"pass\"" : "\"fail\"") << ", \"actions\": [";
+         << ", \"result\": " << (violations == expected ? "\"pass\"" : "\"fail\"")
+         << ", \"layout\": " << JsonString(options.layout) << ", \"actions\": [";
     for (size_t i = 0; i < options.actions.size(); ++i) {
       json << (i == 0 ? "" : ", ") << JsonString(explore::CrashActionName(options.actions[i]));
     }
@@ -392,6 +425,7 @@ int RunExplore(int argc, char** argv, int first) {
          << ", \"torn\": " << (options.torn_sectors ? "\"sectors\"" : "\"bytes\"")
          << ", \"faults\": " << JsonString(options.faults) << ", \"crash_points\": " << points
          << ", \"points_run\": " << points_run << ", \"violations\": " << violations
+         << ", \"expected_violations\": " << expected
          << ", \"duration_seconds\": " << Fixed(seconds, 3) << ", \"explore_seconds\": " << Fixed(explore_seconds, 3)
          << ", \"points_per_second\": " << Fixed(Rate(points, explore_seconds), 1)
          << ", \"explore_cpu_seconds\": " << Fixed(explore_cpu_seconds, 3)
@@ -400,7 +434,7 @@ int RunExplore(int argc, char** argv, int first) {
     for (size_t i = 0; i < not_reached.size(); ++i) json << (i == 0 ? "" : ", ") << JsonString(not_reached[i]);
     json << "],\n  \"workloads\": [";
     for (size_t i = 0; i < explored.size(); ++i) {
-      json << (i == 0 ? "" : ",") << "\n    " << WorkloadJson(explored[i], options.actions);
+      json << (i == 0 ? "" : ",") << "\n    " << WorkloadJson(explored[i], options.actions, *explored[i].layout, torn_bytes);
     }
     json << "]}\n";
     const std::string path = *args.get("report-json");
@@ -408,7 +442,7 @@ int RunExplore(int argc, char** argv, int first) {
     file << json.str();
     if (!file) throw UsageError("--report-json: cannot write " + path);
   }
-  return violations == 0 ? kExitPass : kExitViolation;
+  return violations == expected ? kExitPass : kExitViolation;
 }
 
 }  // namespace stablevfs::cli

@@ -64,7 +64,7 @@ int RunExtract(int argc, char** argv, int first) {
     return kExitViolation;
   }
 
-  const check::Layout6Report& layout = image.layout();
+  const check::LayoutReport& layout = image.layout();
   std::vector<uint8_t> database;
   try {
     database = check::ResolveLogicalImage(image.memory(), layout);
@@ -73,7 +73,7 @@ int RunExtract(int argc, char** argv, int first) {
     return kExitViolation;
   }
   SaveFileAtomically(out_path, database);
-  const check::Superblock6& sb = layout.superblock;
+  const check::SuperblockFields& sb = layout.superblock;
   std::cout << "extract: wrote " << out_path << ": " << Bytes(database.size()) << ", "
             << Count(sb.logical_pages(), "page") << " of " << sb.page_size << " bytes (" << layout.space.mapped_pages << " mapped), last_tx_id "
             << sb.last_tx_id << ", from " << image_path << " " << target.Describe()

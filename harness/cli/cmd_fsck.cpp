@@ -60,7 +60,7 @@ int RunFsck(int argc, char** argv, int first) {
     std::cout << "(" << image.problems_suppressed() << " more problems not listed)\n";
   }
   if (clean) {
-    const check::Superblock6& sb = image.layout().superblock;
+    const check::SuperblockFields& sb = image.layout().superblock;
     std::cout << "fsck: clean: " << image.path() << " " << target.Describe() << ": db_size " << sb.db_size << " ("
               << Count(sb.logical_pages(), "page") << "), last_tx_id " << sb.last_tx_id << ", "
               << Count(image.layout().space.mapped_pages, "page") << " mapped in "

@@ -15,6 +15,7 @@
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/hits_file.h"
+#include "harness/cli/layout_option.h"
 #include "harness/cli/progress.h"
 #include "harness/cli/report.h"
 #include "harness/driver/case_runner.h"
@@ -23,7 +24,7 @@ namespace stablevfs::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "[--seed S] [--cases N] [--steps M] [--time T] [--faults SPEC]\n"
+    "[--seed S] [--cases N] [--steps M] [--time T] [--faults SPEC] [--layout NAME]\n"
     "       [--crash-model ic|error|powerloss|torn|all] [--shard I/N] [--jobs J] [--save-dir DIR]\n"
     "       [--weights TEXT] [--report-json FILE] [--junit FILE] [--verbose]";
 
@@ -33,7 +34,8 @@ constexpr const char* kDescription =
     "crashed, and always: fsck, integrity, a fresh open). The crash model decides what the generated `arm`\n"
     "ops inject: ic traps, error returns errors, powerloss crashes, torn tears the write in flight; with\n"
     "`all` case k runs model k mod 4 in that order. --faults arms a spec for every whole case (e.g.\n"
-    "'memory.write=5%lost' runs a negative control: lost writes must be caught).\n"
+    "'memory.write=5%lost' runs a negative control: lost writes must be caught). --layout picks the\n"
+    "on-disk layout every case formats its memory with (a saved counterexample names it).\n"
     "\n"
     "The first violation stops the campaign: it is shrunk to a short op list, saved as a scenario file in\n"
     "--save-dir, and the one command that replays it is printed; exit 1. Otherwise exit 0.\n"
@@ -81,7 +83,9 @@ int RunFuzz(int argc, char** argv, int first) {
       {"hits", true, "FILE", "write the failpoint counters here", std::string(kDefaultHitsPath)},
       {"verbose", false, "", "print one line per case", ""},
   };
-  const Args args("fuzz", specs, argc, argv, first);
+  std::vector<OptionSpec> all_specs = specs;
+  AddLayoutOption(all_specs, /*allow_all=*/false);
+  const Args args("fuzz", all_specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(kUsage, kDescription);
     return kExitPass;
@@ -93,6 +97,8 @@ int RunFuzz(int argc, char** argv, int first) {
   // Every option is checked before the first case runs.
   CampaignPlan plan;
   plan.seed = args.has("seed") ? args.get_u64("seed", 0) : FreshSeed();
+  const LayoutInfo& layout = LayoutFromArgs(args);
+  plan.layout = layout.name;
   plan.steps = args.get_u64("steps", 100);
   if (plan.steps == 0) throw UsageError("--steps: must be at least 1");
   const std::string model_text = args.get_or("crash-model", "ic");
@@ -116,7 +122,7 @@ int RunFuzz(int argc, char** argv, int first) {
   const std::string command_line = CommandLine(argc, argv);
 
   std::cout << "stablevfs fuzz: seed " << plan.seed << "\n";
-  std::cout << "campaign: shard " << plan.shard.ToString() << ", "
+  std::cout << "campaign: " << DescribeLayout(layout) << ", shard " << plan.shard.ToString() << ", "
             << (plan.case_count ? "cases 0.." + std::to_string(*plan.case_count - 1) : std::string("cases 0.."))
             << (plan.shard.count > 1 ? " with k mod " + std::to_string(plan.shard.count) +
                                            " == " + std::to_string(plan.shard.index)
@@ -148,7 +154,7 @@ int RunFuzz(int argc, char** argv, int first) {
   }
 
   const fp::HitSnapshot& hits = result.hits;
-  const Coverage coverage = ComputeCoverage(hits);
+  const Coverage coverage = ComputeCoverage(hits, layout);
   RunReport report;
   report.command = "fuzz";
   report.command_line = command_line;
@@ -176,7 +182,7 @@ int RunFuzz(int argc, char** argv, int first) {
       suite.crash_points += c.crash_points;
       suite.violations += c.ok() ? 0 : 1;
     }
-    suite.pairs_fired = ComputeCoverage(result.hits_by_model[static_cast<size_t>(model)]).pairs_fired;
+    suite.pairs_fired = ComputeCoverage(result.hits_by_model[static_cast<size_t>(model)], layout).pairs_fired;
     report.suites.push_back(std::move(suite));
   }
 
@@ -198,6 +204,7 @@ int RunFuzz(int argc, char** argv, int first) {
     config.crash_model = failed->crash_model;
     config.faults = plan.faults;
     config.weights = plan.weights;
+    config.layout = plan.layout;
     const driver::CaseResult reference = driver::RunCase(config);
     if (reference.ops != failed->op_list || !reference.first_violation ||
         reference.first_violation->violation != failed->violation->violation) {
@@ -210,7 +217,8 @@ int RunFuzz(int argc, char** argv, int first) {
               << v.property << ": " << v.message << "\n";
     std::string seed_replay = "stablevfs replay --seed " + std::to_string(plan.seed) + " --case " +
                               std::to_string(failed->case_index) + " --steps " + std::to_string(plan.steps) +
-                              " --crash-model " + std::string(scenario::CrashModelName(failed->crash_model));
+                              " --crash-model " + std::string(scenario::CrashModelName(failed->crash_model)) +
+                              " --layout " + plan.layout;
     if (!plan.faults.empty()) seed_replay += " --faults " + ShellQuote(plan.faults);
     if (args.has("weights")) seed_replay += " --weights " + ShellQuote(*args.get("weights"));
     const std::string stem = "fuzz-seed" + std::to_string(plan.seed) + "-case" + std::to_string(failed->case_index);

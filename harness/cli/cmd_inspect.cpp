@@ -41,7 +41,7 @@ struct PageRun {
 
 // The page map of [0, logical pages) as runs, plus mapped pages at or past the end (reported by the checker
 // as beyond_db_size, shown as they are).
-std::vector<PageRun> PageRuns(const check::Layout6Report& layout) {
+std::vector<PageRun> PageRuns(const check::LayoutReport& layout) {
   std::vector<PageRun> runs;
   const uint64_t logical_pages = layout.superblock.logical_pages();
   uint64_t next = 0;  // the first logical page not yet placed in a run
@@ -99,7 +99,7 @@ std::string FlagText(uint64_t flags) {
 }
 
 void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
-  const check::Superblock6& sb = image.layout().superblock;
+  const check::SuperblockFields& sb = image.layout().superblock;
   const std::optional<uint64_t> file_at = image.FileOffset(0);
   out << "superblock (memory offset 0" << (file_at && !image.target().raw ? ", file " + Hex(*file_at) : "")
       << "):\n";
@@ -141,8 +141,8 @@ void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
 }
 
 void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
-  const check::Layout6Report& layout = image.layout();
-  const check::Superblock6& sb = layout.superblock;
+  const check::LayoutReport& layout = image.layout();
+  const check::SuperblockFields& sb = layout.superblock;
   out << "page map: " << layout.space.mapped_pages << " of " << Count(sb.logical_pages(), "logical page")
       << " mapped, " << Count(layout.space.segments, "segment") << "\n";
   std::vector<std::string> tables;
@@ -177,7 +177,7 @@ void PrintEstimate(std::ostream& out, const check::SpaceAccounting& space) {
       << "\n";
 }
 
-void PrintSpace(std::ostream& out, const check::Layout6Report& layout, const std::vector<Region>& regions) {
+void PrintSpace(std::ostream& out, const check::LayoutReport& layout, const std::vector<Region>& regions) {
   // Without a superblock there is no active image to estimate against; the scan below still says what is there.
   if (layout.decoded) PrintEstimate(out, layout.space);
   const std::vector<uint64_t> bytes = BytesByKind(regions);
@@ -201,7 +201,7 @@ std::string InspectJson(const CheckedImage& image, const std::vector<Region>& re
   if (!image.layout_checked()) {
     return out + ",\n  \"layout_checked\": false,\n  \"problems\": " + ProblemsJson(problems) + "}\n";
   }
-  const check::Layout6Report& layout = image.layout();
+  const check::LayoutReport& layout = image.layout();
   out += ",\n  \"layout_checked\": true,\n  \"memory_bytes\": " + std::to_string(image.memory().size_bytes());
   out += ",\n  \"superblock\": " + SuperblockJson(layout);
   out += ",\n  \"segments\": [";
@@ -236,10 +236,10 @@ void WriteSvg(const std::string& path, const CheckedImage& image, const std::vec
               const std::vector<LocatedProblem>& problems) {
   SvgOptions options;
   options.title = "stablevfs inspect " + image.path() + " - " + image.target().Describe();
-  const check::Layout6Report& layout = image.layout();
+  const check::LayoutReport& layout = image.layout();
   options.subtitle = "memory " + Bytes(image.memory().size_bytes());
   if (layout.decoded) {
-    const check::Superblock6& sb = layout.superblock;
+    const check::SuperblockFields& sb = layout.superblock;
     options.subtitle += "; db_size " + std::to_string(sb.db_size) + " (" + Count(sb.logical_pages(), "page") +
                         "), last_tx_id " + std::to_string(sb.last_tx_id) + ", " +
                         std::to_string(layout.space.mapped_pages) + " mapped, orphan estimate " +

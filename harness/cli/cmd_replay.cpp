@@ -13,6 +13,8 @@
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/hits_file.h"
+#include "harness/cli/layout_option.h"
+#include "harness/driver/run_config.h"
 #include "harness/cli/report.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/ops/interpreter.h"
@@ -22,8 +24,9 @@ namespace stablevfs::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "FILE.scn [--faults SPEC]\n"
-    "       stablevfs replay --seed S --case K [--steps M] [--crash-model MODEL] [--faults SPEC] [--weights TEXT]";
+    "FILE.scn [--layout NAME] [--faults SPEC]\n"
+    "       stablevfs replay --seed S --case K [--layout NAME] [--steps M] [--crash-model MODEL] [--faults SPEC]\n"
+    "                        [--weights TEXT]";
 
 constexpr const char* kDescription =
     "Re-runs exactly one case and prints every op as it ran: its outcome (committed, error, trapped,\n"
@@ -34,10 +37,12 @@ constexpr const char* kDescription =
     "With FILE.scn: runs the scenario file. An `expect <outcome>` line must match the outcome of the op\n"
     "before it; `expect-violation <property>` declares a negative control, which passes only when that\n"
     "violation is the first one seen. --faults arms a spec for the whole run (for a counterexample whose\n"
-    "faults could not be made explicit; the file then says so and the fuzz run printed the option).\n"
+    "faults could not be made explicit; the file then says so and the fuzz run printed the option). The\n"
+    "file's `layout` line picks the layout (every saved counterexample has one); --layout applies to a file\n"
+    "without one, and naming another layout than the file's is refused.\n"
     "\n"
     "With --seed and --case: regenerates case K of the campaign with seed S exactly as `stablevfs fuzz`\n"
-    "ran it. Give the same --steps, --crash-model, --faults and --weights as the campaign (with\n"
+    "ran it. Give the same --layout, --steps, --crash-model, --faults and --weights as the campaign (with\n"
     "--crash-model all, case K runs the model the campaign gave it: ic, error, powerloss, torn by K mod 4).\n"
     "\n"
     "The failpoint counters of the run are written to the hits file that `stablevfs failpoints` reads.";
@@ -50,8 +55,8 @@ void WriteHits(const std::string& path, const std::string& command_line, const f
   }
 }
 
-int ReplayFile(const std::string& path, const std::string& faults, const std::string& hits_path,
-               const std::string& command_line) {
+int ReplayFile(const std::string& path, const std::optional<std::string>& layout_option, const std::string& faults,
+               const std::string& hits_path, const std::string& command_line) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw UsageError(path + ": is a directory, not a scenario file");
@@ -61,10 +66,13 @@ int ReplayFile(const std::string& path, const std::string& faults, const std::st
   scenario::ScenarioResult parsed = scenario::LoadScenarioFile(path, parse);
   if (!parsed.ok()) throw UsageError(parsed.error().ToString());
   const scenario::Scenario& s = parsed.value();
-  if (s.layout && *s.layout != 6) {
-    throw UsageError(path + ": layout " + std::to_string(*s.layout) + " is not available (this build runs layout 6)");
+  if (s.layout && layout_option && *s.layout != *layout_option) {
+    throw UsageError(path + " was written for layout " + *s.layout + " (its `layout` line), not --layout " +
+                     *layout_option + "; drop --layout, or edit the file's layout line to run it on another layout");
   }
-  std::cout << "replay " << path << ": seed " << s.seed.value_or(0) << ", crash model "
+  const driver::RunConfig config = driver::ConfigOf(s, driver::RunConfig{layout_option.value_or(""), {}, faults});
+  std::cout << "replay " << path << ": " << DescribeLayout(driver::LayoutOf(config)) << ", seed "
+            << s.seed.value_or(0) << ", crash model "
             << (s.crash_model ? std::string(scenario::CrashModelName(*s.crash_model)) : std::string("(not given)"))
             << ", " << s.steps.size() << " ops" << (faults.empty() ? "" : ", session-wide faults " + faults);
   if (!s.expect_violations.empty()) {
@@ -75,7 +83,7 @@ int ReplayFile(const std::string& path, const std::string& faults, const std::st
   std::cout << "\n";
 
   const ScenarioVerdict verdict = RunScenarioCounted(
-      s, faults, [](const ops::StepRecord& record) { std::cout << record.ToString() << std::flush; });
+      s, config, [](const ops::StepRecord& record) { std::cout << record.ToString() << std::flush; });
   WriteHits(hits_path, command_line, verdict.hits);
   if (!verdict.passed) {
     std::cout << "FAIL " << path << " " << verdict.failure << "\n";
@@ -90,7 +98,7 @@ int ReplayFile(const std::string& path, const std::string& faults, const std::st
   return kExitPass;
 }
 
-int ReplaySeed(const Args& args, const std::string& faults, const std::string& hits_path,
+int ReplaySeed(const Args& args, const LayoutInfo& layout, const std::string& faults, const std::string& hits_path,
                const std::string& command_line) {
   if (!args.has("seed") || !args.has("case")) {
     throw UsageError("give a scenario file, or both --seed and --case (see 'stablevfs replay --help')");
@@ -103,9 +111,11 @@ int ReplaySeed(const Args& args, const std::string& faults, const std::string& h
       ParseCrashModels(args.get_or("crash-model", "ic"), "--crash-model");
   config.crash_model = models[config.case_index % models.size()];
   config.faults = faults;
+  config.layout = layout.name;
   if (args.has("weights")) config.weights = ParseWeightsOption(*args.get("weights"), "--weights");
 
-  std::cout << "replay: seed " << config.seed << ", case " << config.case_index << " (case seed "
+  std::cout << "replay: " << DescribeLayout(layout) << ", seed " << config.seed << ", case " << config.case_index
+            << " (case seed "
             << driver::CaseSeed(config.seed, config.case_index) << "), crash model "
             << scenario::CrashModelName(config.crash_model) << ", " << config.steps << " steps"
             << (faults.empty() ? "" : ", faults " + faults) << "\n";
@@ -135,12 +145,15 @@ int RunReplay(int argc, char** argv, int first) {
       {"weights", true, "TEXT", "generator weights, as the campaign had them", "the defaults"},
       {"hits", true, "FILE", "write the failpoint counters here", std::string(kDefaultHitsPath)},
   };
-  const Args args("replay", specs, argc, argv, first);
+  std::vector<OptionSpec> all_specs = specs;
+  AddLayoutOption(all_specs, /*allow_all=*/false, "the layout to run on (a scenario file's own layout line wins)");
+  const Args args("replay", all_specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(kUsage, kDescription);
     return kExitPass;
   }
   const std::string faults = CheckFaultSpec(args.get_or("faults", ""), "--faults");
+  const LayoutInfo& layout = LayoutFromArgs(args);  // checks the name even when a file's line will win
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
   const std::string command_line = CommandLine(argc, argv);
   if (args.positional().size() > 1) {
@@ -152,9 +165,11 @@ int RunReplay(int argc, char** argv, int first) {
         throw UsageError(std::string("--") + seed_only + " applies to --seed/--case replays, not to a scenario file");
       }
     }
-    return ReplayFile(args.positional().front(), faults, hits_path, command_line);
+    return ReplayFile(args.positional().front(),
+                      args.has("layout") ? std::optional<std::string>(layout.name) : std::nullopt, faults, hits_path,
+                      command_line);
   }
-  return ReplaySeed(args, faults, hits_path, command_line);
+  return ReplaySeed(args, layout, faults, hits_path, command_line);
 }
 
 }  // namespace stablevfs::cli

@@ -96,7 +96,7 @@ class CheckedImage {
   // memory exists.
   bool layout_checked() const { return target_.raw || dump_.layout_checked; }
   // REQUIRES: layout_checked().
-  const check::Layout6Report& layout() const { return target_.raw ? raw_layout_ : dump_.layout; }
+  const check::LayoutReport& layout() const { return target_.raw ? raw_layout_ : dump_.layout; }
   // The bytes of the virtual memory (the whole file when raw). REQUIRES: layout_checked().
   const check::ByteSource& memory() const;
 
@@ -121,7 +121,7 @@ class CheckedImage {
   ImageTarget target_;
   std::unique_ptr<check::FileSource> file_;
   check::StableMemoryDumpReport dump_;  // when !raw
-  check::Layout6Report raw_layout_;     // when raw
+  check::LayoutReport raw_layout_;     // when raw
   std::unique_ptr<check::VirtualMemorySource> memory_;  // when !raw and dump_.layout_checked
 };
 

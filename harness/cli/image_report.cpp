@@ -117,9 +117,9 @@ std::string ManagerJson(const CheckedImage& image) {
   return out + "]}";
 }
 
-std::string SuperblockJson(const check::Layout6Report& layout) {
+std::string SuperblockJson(const check::LayoutReport& layout) {
   if (!layout.decoded) return "null";
-  const check::Superblock6& sb = layout.superblock;
+  const check::SuperblockFields& sb = layout.superblock;
   auto num = [](const char* name, uint64_t value) {
     return std::string(", \"") + name + "\": " + std::to_string(value);
   };

@@ -39,7 +39,7 @@ std::string ImageJsonMembers(const CheckedImage& image);
 // The MemoryManager header as a JSON object, or null when raw or not decoded.
 std::string ManagerJson(const CheckedImage& image);
 // The superblock fields as a JSON object (numbers, hex strings for checksums), or null when not decoded.
-std::string SuperblockJson(const check::Layout6Report& layout);
+std::string SuperblockJson(const check::LayoutReport& layout);
 // The space accounting as a JSON object.
 std::string SpaceJson(const check::SpaceAccounting& space);
 // The problems as a JSON array of {"scope", "kind", "offset", "file_offset" (or null), "message"}.

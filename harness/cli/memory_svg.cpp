@@ -115,7 +115,7 @@ std::string_view RegionKindName(RegionKind kind) {
   return "?";
 }
 
-std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check::Layout6Report& report) {
+std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check::LayoutReport& report) {
   const uint64_t size = memory.size_bytes();
   std::vector<Region> reached;
   auto add = [&](RegionKind kind, uint64_t offset, uint64_t length, uint64_t index) {
@@ -140,7 +140,7 @@ std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check:
         case ExtentKind::kPage: add(RegionKind::kPage, extent.offset_bytes, extent.length_bytes, extent.index); break;
       }
     }
-    const check::Superblock6& sb = report.superblock;
+    const check::SuperblockFields& sb = report.superblock;
     if ((sb.flags & l6::kFlagImporting) != 0 && sb.import_total_size > 0) {
       add(RegionKind::kImportStaging, sb.import_base_offset, sb.import_total_size, 0);
     }

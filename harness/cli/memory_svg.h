@@ -56,7 +56,7 @@ struct Region {
 // checker reports that), unreached ones never overlap anything. Reads every unreached byte once.
 // REQUIRES: `report` came from the checker run on `memory`. An undecoded report (no superblock) yields only
 // orphan and unused regions.
-std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check::Layout6Report& report);
+std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check::LayoutReport& report);
 
 // Bytes per kind, indexed by RegionKind (overlapping regions count twice).
 std::vector<uint64_t> BytesByKind(const std::vector<Region>& regions);

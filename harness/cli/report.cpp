@@ -37,6 +37,7 @@ std::string FormatJsonReport(const RunReport& r) {
   Member(out, "command", Quoted(r.command));
   Member(out, "command_line", Quoted(r.command_line));
   Member(out, "result", Quoted(r.passed ? "pass" : "fail"));
+  Member(out, "layout", Quoted(r.layout));
   out << ",\n ";
   Member(out, "seed", Number(r.seed), true);
   Member(out, "shard", Quoted(r.shard.ToString()));
@@ -95,6 +96,8 @@ std::string FormatJsonReport(const RunReport& r) {
   out << ", \"missing\": [";
   for (size_t i = 0; i < r.coverage.missing.size(); ++i) out << (i ? ", " : "") << Quoted(r.coverage.missing[i]);
   out << "]}";
+
+  out << ",\n \"verdicts\": " << (r.verdicts_json.empty() ? std::string("null") : r.verdicts_json);
 
   out << ",\n \"failpoints\": {";
   const std::vector<fp::SiteInfo> sites = ops::RegisterCatalogue().All();

@@ -1,19 +1,21 @@
 // Report: what a gate run (check, fuzz) found, as a JSON document for tools and a JUnit XML file for CI.
 //
 // JSON (one object, format "stablevfs-report-1"):
-//   {"format", "command", "command_line", "result": "pass"|"fail", "seed", "shard": "I/N", "crash_model",
+//   {"format", "command", "command_line", "result": "pass"|"fail", "layout", "seed", "shard": "I/N", "crash_model",
 //    "steps", "faults", "jobs", "cases", "messages", "crash_points", "duration_seconds", "deadline_reached",
-//    "suites": [{"name", "description", "result": "pass"|"fail"|"skipped", "cases", "messages",
+//    "suites": [{"name", "description", "result": "pass"|"fail"|"skipped"|"expected-fail", "cases", "messages",
 //                "crash_points", "violations", "pairs_fired", "duration_seconds", "note", "failure"}],
 //    "violations": [{"suite", "property", "message", "seed", "case", "case_seed", "crash_model", "scenario",
 //                    "replay"}],
 //    "coverage": {"sites", "sites_hit", "pairs", "pairs_fired", "missing": ["site:action", ...]},
+//    "verdicts": the verdict matrix (check only; verdict_matrix.h), or null,
 //    "failpoints": {"<site>": {"hits": N, "fired": {"<action>": N, ...}}, ...}}
 // Every catalogued site is listed under "failpoints" with every action it accepts (0 when it never fired), so
 // a reader sees the gaps, not only the hits. Counts are whole numbers; durations are seconds with 3 decimals.
 //
 // JUnit: <testsuites><testsuite name="stablevfs.<command>"> with one <testcase> per suite; a failed suite
-// carries a <failure> with the violation, a skipped one <skipped>. The layout is the one Jenkins, GitLab and
+// carries a <failure> with the violation, a skipped one <skipped>; an expected failure passes, its
+// counterexample in <system-out>. The layout is the one Jenkins, GitLab and
 // GitHub test reporters read.
 #pragma once
 
@@ -57,6 +59,8 @@ struct RunReport {
   std::string command;       // "check" or "fuzz"
   std::string command_line;  // as typed
   bool passed = true;
+  std::string layout;        // the layout judged ("6", "8"), or "all"
+  std::string verdicts_json; // the verdict matrix (verdict_matrix.h VerdictMatrixJson), "" when not computed
   uint64_t seed = 0;
   Shard shard;
   std::string crash_model;

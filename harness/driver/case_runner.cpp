@@ -12,24 +12,6 @@ uint64_t CaseSeed(uint64_t campaign_seed, uint64_t case_index) {
   return ops::MixSeed(campaign_seed ^ ops::MixSeed(case_index));
 }
 
-std::vector<ops::ArmSite> ArmSitesFor(scenario::CrashModel model) {
-  const fp::Catalogue& catalogue = ops::RegisterCatalogue();
-  std::vector<ops::ArmSite> sites;
-  for (const fp::SiteInfo& site : catalogue.All()) {  // sorted by name: the stream does not depend on order
-    fp::Action action = fp::Action::kOff;
-    switch (model) {
-      case scenario::CrashModel::kIc: action = fp::Action::kTrap; break;
-      case scenario::CrashModel::kError: action = fp::Action::kError; break;
-      case scenario::CrashModel::kPowerloss: action = fp::Action::kCrash; break;
-      case scenario::CrashModel::kTorn:
-        action = site.Accepts(fp::Action::kTorn) ? fp::Action::kTorn : fp::Action::kCrash;
-        break;
-    }
-    if (site.Accepts(action)) sites.push_back(ops::ArmSite{std::string(site.name), {action}});
-  }
-  return sites;
-}
-
 RunResult RunOps(const ops::SessionOptions& options, std::span<const ops::Op> ops, bool stop_at_violation) {
   RunResult result;
   ops::Session session(options);
@@ -37,12 +19,14 @@ RunResult RunOps(const ops::SessionOptions& options, std::span<const ops::Op> op
     result.records.push_back(session.Run(ops[i]));
     result.faults.push_back(session.last_faults());
     const ops::StepRecord& record = result.records.back();
+    if (record.outcome == ops::Outcome::kTrapped || record.outcome == ops::Outcome::kCrashed) ++result.crash_points;
     if (!record.ok() && !result.first_violation) {
       result.first_violation = FirstViolation{i, record.violations.front()};
       if (stop_at_violation) break;
     }
   }
   result.messages = session.messages();
+  result.hits = fp::Snapshot();  // before ~Session clears this thread's counters
   return result;
 }
 
@@ -72,13 +56,14 @@ std::vector<ops::Op> MaterializeFaults(std::span<const ops::Op> ops, const std::
   return out;
 }
 
-scenario::Scenario MakeScenario(uint64_t seed, scenario::CrashModel crash_model, std::span<const ops::Op> ops,
+scenario::Scenario MakeScenario(uint64_t seed, const RunConfig& config, std::span<const ops::Op> ops,
                                 std::span<const ops::StepRecord> records,
                                 const std::optional<std::string>& violation_property,
                                 std::vector<std::string> comments) {
   scenario::Scenario out;
   out.seed = seed;
-  out.crash_model = crash_model;
+  out.layout = LayoutOf(config).name;
+  out.crash_model = config.crash_model;
   if (violation_property) out.expect_violations.push_back(*violation_property);
   out.header_comments = std::move(comments);
   for (size_t i = 0; i < ops.size(); ++i) {
@@ -95,10 +80,10 @@ CaseResult RunCase(const CaseConfig& config) {
   result.case_seed = CaseSeed(config.seed, config.case_index);
   ops::GeneratorOptions generator_options;
   generator_options.weights = config.weights;
-  generator_options.arm_sites = ArmSitesFor(config.crash_model);
+  generator_options.arm_sites = ArmSitesFor(config.run());
   ops::OpGenerator generator(ops::MixSeed(result.case_seed ^ 3), generator_options);
   {
-    ops::Session session({.seed = result.case_seed, .faults = config.faults});
+    ops::Session session(SessionOptionsFor(config.run(), result.case_seed));
     for (uint64_t i = 0; i < config.steps; ++i) {
       ops::Op op = generator.Next();
       ops::StepRecord record = session.Run(op);
@@ -107,12 +92,15 @@ CaseResult RunCase(const CaseConfig& config) {
                                                   : record.outcome.value_or(ops::Outcome::kCommitted));
       result.ops.push_back(std::move(op));
       result.records.push_back(std::move(record));
+      const std::optional<ops::Outcome>& outcome = result.records.back().outcome;
+      if (outcome == ops::Outcome::kTrapped || outcome == ops::Outcome::kCrashed) ++result.crash_points;
       if (!result.records.back().ok()) {
         result.first_violation = FirstViolation{result.ops.size() - 1, result.records.back().violations.front()};
         break;
       }
     }
     result.messages = session.messages();
+    result.hits = fp::Snapshot();  // before ~Session clears this thread's counters
   }
 
   // The scenario: the session-wide faults re-armed before every message, so the file replays on its own.
@@ -136,7 +124,7 @@ CaseResult RunCase(const CaseConfig& config) {
                        result.first_violation->violation.property);
   }
   result.scenario = scenario::PrintScenario(MakeScenario(
-      result.case_seed, config.crash_model, scenario_ops, scenario_records,
+      result.case_seed, config.run(), scenario_ops, scenario_records,
       result.first_violation ? std::optional<std::string>(result.first_violation->violation.property) : std::nullopt,
       std::move(comments)));
   return result;

@@ -30,6 +30,8 @@
 #include "harness/ops/op.h"
 #include "harness/ops/op_generator.h"
 #include "harness/ops/weights.h"
+#include "failpoints/registry.h"
+#include "harness/driver/run_config.h"
 #include "harness/scenario/scenario.h"
 
 namespace stablevfs::driver {
@@ -41,13 +43,14 @@ struct CaseConfig {
   scenario::CrashModel crash_model = scenario::CrashModel::kIc;
   std::string faults = "";  // a failpoint spec armed for the whole case ("" for none)
   ops::GeneratorWeights weights = {};
+  std::string layout = "";  // the registered layout the case runs on ("" = the default)
+
+  // The layout, crash model and faults as one RunConfig (run_config.h).
+  RunConfig run() const { return RunConfig{layout, crash_model, faults}; }
 };
 
 // The seed of case `case_index` of the campaign `campaign_seed` (see the header comment).
 uint64_t CaseSeed(uint64_t campaign_seed, uint64_t case_index);
-
-// The arm sites of `model`: every catalogued site that accepts the model's action, with that action only.
-std::vector<ops::ArmSite> ArmSitesFor(scenario::CrashModel model);
 
 // The first op whose record carries a violation, and that violation.
 struct FirstViolation {
@@ -61,6 +64,8 @@ struct RunResult {
   std::vector<std::vector<ops::LocatedFault>> faults; // parallel to records: the storage faults each op left
   std::optional<FirstViolation> first_violation;
   uint64_t messages = 0;
+  uint64_t crash_points = 0;  // messages that ended trapped or crashed: where a message died mid-way
+  fp::HitSnapshot hits;       // the run's failpoint counters, taken before its Session ended
 
   bool ok() const { return !first_violation.has_value(); }
 };
@@ -75,7 +80,9 @@ struct CaseResult {
   std::vector<ops::StepRecord> records;     // parallel to ops
   std::optional<FirstViolation> first_violation;
   uint64_t messages = 0;                    // messages sent (the first violation came after this many)
-  std::string scenario;                     // the run as a scenario file (faults materialized)
+  uint64_t crash_points = 0;                // messages that ended trapped or crashed
+  fp::HitSnapshot hits;                     // the case's failpoint counters, taken before its Session ended
+  std::string scenario;                     // the run as a scenario file (faults materialized, layout named)
 
   bool ok() const { return !first_violation.has_value(); }
 };
@@ -88,8 +95,9 @@ CaseResult RunCase(const CaseConfig& config);
 std::vector<ops::Op> MaterializeFaults(std::span<const ops::Op> ops, const std::string& faults);
 
 // A scenario of `ops` with the outcomes of `records` (parallel to ops) as expect lines, and `violation` (if
-// any) as expect-violation. `comments` become header comments.
-scenario::Scenario MakeScenario(uint64_t seed, scenario::CrashModel crash_model, std::span<const ops::Op> ops,
+// any) as expect-violation; its layout and crash-model lines are `config`'s (its faults are the caller's to
+// materialize). `comments` become header comments.
+scenario::Scenario MakeScenario(uint64_t seed, const RunConfig& config, std::span<const ops::Op> ops,
                                 std::span<const ops::StepRecord> records,
                                 const std::optional<std::string>& violation_property,
                                 std::vector<std::string> comments = {});

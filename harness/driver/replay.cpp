@@ -22,36 +22,47 @@ ReplayResult Failed(std::string failure) {
 ReplayResult Replay(const scenario::Scenario& scenario, const ReplayOptions& options) {
   ReplayResult result;
   const std::vector<std::string>& declared = scenario.expect_violations;
-  ops::Session session({.seed = scenario.seed.value_or(0), .faults = options.faults});
-  for (size_t i = 0; i < scenario.steps.size(); ++i) {
-    const scenario::Step& step = scenario.steps[i];
-    result.records.push_back(session.Run(step.op));
-    const ops::StepRecord& record = result.records.back();
-    if (step.expect && record.outcome != step.expect) {
-      result.failure = Where(step, i) + ": expected " + std::string(ops::OutcomeName(*step.expect)) + ", got " +
-                       (record.outcome ? std::string(ops::OutcomeName(*record.outcome)) : "no message") +
-                       (record.detail.empty() ? "" : " (" + record.detail + ")");
-      if (!record.ok()) result.violation = record.violations.front();
-      return result;
-    }
-    if (!record.ok()) {
-      const ops::Violation& first = record.violations.front();
-      result.violation = first;
-      if (std::find(declared.begin(), declared.end(), first.property) != declared.end()) {
-        result.passed = true;
-        return result;
+  const RunConfig config = ConfigOf(scenario, RunConfig{options.layout, scenario::CrashModel::kIc, options.faults});
+  ops::Session session(SessionOptionsFor(config, scenario.seed.value_or(0)));
+  result.layout = session.layout().name;
+  // Runs the steps; returns when the verdict is known.
+  const auto run = [&] {
+    for (size_t i = 0; i < scenario.steps.size(); ++i) {
+      const scenario::Step& step = scenario.steps[i];
+      result.records.push_back(session.Run(step.op));
+      const ops::StepRecord& record = result.records.back();
+      if (record.outcome == ops::Outcome::kTrapped || record.outcome == ops::Outcome::kCrashed) ++result.crash_points;
+      if (options.on_record) options.on_record(record);
+      if (step.expect && record.outcome != step.expect) {
+        result.failure = Where(step, i) + ": expected " + std::string(ops::OutcomeName(*step.expect)) + ", got " +
+                         (record.outcome ? std::string(ops::OutcomeName(*record.outcome)) : "no message") +
+                         (record.detail.empty() ? "" : " (" + record.detail + ")");
+        if (!record.ok()) result.violation = record.violations.front();
+        return;
       }
-      result.failure = Where(step, i) + ": unexpected violation " + first.property + ": " + first.message;
-      return result;
+      if (!record.ok()) {
+        const ops::Violation& first = record.violations.front();
+        result.violation = first;
+        if (std::find(declared.begin(), declared.end(), first.property) != declared.end()) {
+          result.passed = true;
+          result.expected_violation = Where(step, i) + ": " + first.property;
+          return;
+        }
+        result.failure = Where(step, i) + ": unexpected violation " + first.property + ": " + first.message;
+        return;
+      }
     }
-  }
-  if (!declared.empty()) {
-    std::string names;
-    for (const std::string& name : declared) names += (names.empty() ? "" : ", ") + name;
-    result.failure = "expected a violation of " + names + ", but every judgement held";
-    return result;
-  }
-  result.passed = true;
+    if (!declared.empty()) {
+      std::string names;
+      for (const std::string& name : declared) names += (names.empty() ? "" : ", ") + name;
+      result.failure = "expected a violation of " + names + " (a negative control), but every judgement held";
+      return;
+    }
+    result.passed = true;
+  };
+  run();
+  result.messages = session.messages();
+  result.hits = fp::Snapshot();  // before ~Session clears this thread's counters
   return result;
 }
 

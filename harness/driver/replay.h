@@ -7,14 +7,18 @@
 //  - a declared `expect-violation <property>` that never happened (a negative control the harness missed).
 // A scenario that declares expect-violation passes when a violation of one of those properties is the first
 // violation of the run; the replay stops there (later lines were written after the violation and are not run).
-// `crash-model` is informational: the arm lines carry the actions.
+// `crash-model` is informational: the arm lines carry the actions. `layout` picks the layout the session runs on
+// (ReplayOptions::layout when the file has no layout line).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "failpoints/registry.h"
+#include "harness/driver/run_config.h"
 #include "harness/ops/interpreter.h"
 #include "harness/scenario/scenario.h"
 
@@ -22,13 +26,20 @@ namespace stablevfs::driver {
 
 struct ReplayOptions {
   std::string faults = "";  // session-wide faults (for a scenario whose faults could not be made explicit)
+  std::string layout = "";  // the layout when the scenario names none ("" = the default)
+  std::function<void(const ops::StepRecord&)> on_record;  // called after every op (may be empty)
 };
 
 struct ReplayResult {
   bool passed = false;
   std::string failure;                   // the first judgement that failed ("" when passed)
+  std::string expected_violation;        // a declared violation that was seen ("line 9: fsck"), when passed so
   std::vector<ops::StepRecord> records;  // one per op run
   std::optional<ops::Violation> violation;  // the first violation seen, expected or not
+  std::string layout;                    // the layout it ran on
+  uint64_t messages = 0;
+  uint64_t crash_points = 0;             // messages that ended trapped or crashed
+  fp::HitSnapshot hits;                  // the failpoint counters, taken before the Session ended
 };
 
 ReplayResult Replay(const scenario::Scenario& scenario, const ReplayOptions& options = {});

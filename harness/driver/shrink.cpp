@@ -254,7 +254,7 @@ ShrinkResult Shrink(std::span<const ops::Op> failing_ops, const ShrinkOptions& o
   } else if (!result.faults.empty()) {
     comments.push_back(" replay with session-wide faults: " + result.faults);
   }
-  result.scenario = scenario::PrintScenario(MakeScenario(session.seed, options.crash_model, result.ops,
+  result.scenario = scenario::PrintScenario(MakeScenario(session.seed, RunConfig{session.layout, options.crash_model, ""}, result.ops,
                                                          result.records, result.property, std::move(comments)));
   return result;
 }

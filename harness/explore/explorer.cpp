@@ -51,11 +51,13 @@ void OnOwnThread(Fn&& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+// The workload's run: its own layout line wins over the option (driver::ConfigOf).
+driver::RunConfig RunConfigFor(const scenario::Scenario& workload, const ExploreOptions& options) {
+  return driver::ConfigOf(workload, driver::RunConfig{options.layout, scenario::CrashModel::kIc, options.faults});
+}
+
 ops::SessionOptions SessionOptionsFor(const scenario::Scenario& workload, const ExploreOptions& options) {
-  ops::SessionOptions session_options;
-  session_options.seed = workload.seed.value_or(0);
-  session_options.faults = options.faults;
-  return session_options;
+  return driver::SessionOptionsFor(RunConfigFor(workload, options), workload.seed.value_or(0));
 }
 
 // Runs fn(session, k) for k in [0, count) on `jobs` worker threads, each with its own Session built with
@@ -441,74 +443,6 @@ std::vector<std::string> Warnings(const ExploreOptions& options, const DryRun& d
 
 }  // namespace
 
-std::string_view CrashActionName(CrashAction action) {
-  switch (action) {
-    case CrashAction::kError: return "error";
-    case CrashAction::kTrap: return "trap";
-    case CrashAction::kPowerloss: return "powerloss";
-    case CrashAction::kTorn: return "torn";
-  }
-  return "?";
-}
-
-bool ParseCrashAction(std::string_view name, CrashAction* out) {
-  for (CrashAction action : AllCrashActions()) {
-    if (CrashActionName(action) == name) {
-      *out = action;
-      return true;
-    }
-  }
-  return false;
-}
-
-fp::Action ToFpAction(CrashAction action) {
-  switch (action) {
-    case CrashAction::kError: return fp::Action::kError;
-    case CrashAction::kTrap: return fp::Action::kTrap;
-    case CrashAction::kPowerloss: return fp::Action::kCrash;
-    case CrashAction::kTorn: return fp::Action::kTorn;
-  }
-  return fp::Action::kOff;
-}
-
-std::vector<CrashAction> AllCrashActions() {
-  return {CrashAction::kError, CrashAction::kTrap, CrashAction::kPowerloss, CrashAction::kTorn};
-}
-
-std::optional<std::vector<CrashAction>> ParseCrashActions(std::string_view text, std::string* error) {
-  bool wanted[kCrashActionCount] = {};
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string_view::npos) comma = text.size();
-    std::string_view name = text.substr(start, comma - start);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-    CrashAction action;
-    if (!ParseCrashAction(name, &action)) {
-      *error = "unknown action '" + std::string(name) + "' (expected error, trap, powerloss or torn)";
-      return std::nullopt;
-    }
-    wanted[static_cast<int>(action)] = true;
-    start = comma + 1;
-  }
-  std::vector<CrashAction> actions;
-  for (CrashAction action : AllCrashActions()) {
-    if (wanted[static_cast<int>(action)]) actions.push_back(action);
-  }
-  return actions;
-}
-
-scenario::CrashModel CrashModelOf(CrashAction action) {
-  switch (action) {
-    case CrashAction::kError: return scenario::CrashModel::kError;
-    case CrashAction::kTrap: return scenario::CrashModel::kIc;
-    case CrashAction::kPowerloss: return scenario::CrashModel::kPowerloss;
-    case CrashAction::kTorn: return scenario::CrashModel::kTorn;
-  }
-  return scenario::CrashModel::kIc;
-}
-
 uint64_t ExploreResult::violations() const { return findings.size(); }
 
 ExplorePlan PlanWorkload(const scenario::Scenario& workload, const ExploreOptions& options) {
@@ -521,10 +455,11 @@ ExplorePlan PlanWorkload(const scenario::Scenario& workload, const ExploreOption
 }
 
 scenario::Scenario FindingScenario(const scenario::Scenario& workload, const std::vector<ops::StepRecord>& dry_run,
-                                   const Finding& finding, const std::string& faults, const std::string& name) {
+                                   const Finding& finding, const std::string& faults, const std::string& name,
+                                   const std::string& layout) {
   scenario::Scenario out;
   out.seed = workload.seed.value_or(0);
-  out.layout = workload.layout;
+  out.layout = driver::LayoutOf(driver::ConfigOf(workload, driver::RunConfig{layout, {}, ""})).name;
   if (finding.point) out.crash_model = CrashModelOf(finding.point->action);
   out.expect_violations.push_back(finding.violations.front().property);
   out.header_comments.push_back(" Found by stablevfs explore in workload " + name + ": op " +
@@ -678,7 +613,8 @@ ExploreResult ExploreWorkload(const scenario::Scenario& workload, std::string na
         std::error_code ec;
         std::filesystem::create_directories(options.save_dir, ec);  // a failure shows when the file is written
       }
-      const scenario::Scenario s = FindingScenario(workload, result.dry_run, finding, options.faults, result.name);
+      const scenario::Scenario s =
+          FindingScenario(workload, result.dry_run, finding, options.faults, result.name, options.layout);
       std::string file = FileSafe(result.name) + "-op" + std::to_string(finding.op_index);
       if (finding.point) {
         file += "-" + FileSafe(finding.point->site) + "-n" + std::to_string(finding.point->ordinal) + "-" +

@@ -55,28 +55,24 @@
 #include <vector>
 
 #include "failpoints/failpoint.h"
+#include "harness/driver/run_config.h"
 #include "harness/ops/interpreter.h"
 #include "harness/scenario/scenario.h"
 
 namespace stablevfs::explore {
 
-// The actions a crash point can take, by their command-line names.
-enum class CrashAction : uint8_t { kError, kTrap, kPowerloss, kTorn };
-inline constexpr int kCrashActionCount = 4;
-
-// "error", "trap", "powerloss", "torn": permanent (command lines and reports use them).
-std::string_view CrashActionName(CrashAction action);
-bool ParseCrashAction(std::string_view name, CrashAction* out);
-// The failpoint action: error, trap, crash, torn.
-fp::Action ToFpAction(CrashAction action);
-// Every action, in enum order.
-std::vector<CrashAction> AllCrashActions();
-// Parses a comma-separated list ("error,trap,powerloss,torn"; blanks around names allowed; duplicates merged;
-// the result is in enum order). Returns nullopt and sets *error (naming the bad name) when a name is unknown
-// or the list is empty.
-std::optional<std::vector<CrashAction>> ParseCrashActions(std::string_view text, std::string* error);
+// The actions a crash point can take (error, trap, powerloss, torn): harness/faults' one vocabulary.
+using faults::AllCrashActions;
+using faults::CrashAction;
+using faults::CrashActionName;
+using faults::CrashModelOf;
+using faults::kCrashActionCount;
+using faults::ParseCrashAction;
+using faults::ParseCrashActions;
+using faults::ToFpAction;
 
 struct ExploreOptions {
+  std::string layout = "";      // the registered layout to run on ("" = default); a workload's layout line wins
   std::vector<CrashAction> actions = AllCrashActions();
   unsigned jobs = 1;            // worker threads (>= 1)
   uint64_t max_ordinals = 0;    // per (op, site): the first N evaluations only; 0 = all of them
@@ -187,11 +183,10 @@ ExplorePlan PlanWorkload(const scenario::Scenario& workload, const ExploreOption
 
 // The scenario that reproduces `finding` of `workload` (see the header comment). `dry_run` is
 // ExploreResult::dry_run. Session-wide `faults` are re-armed before every message (driver::MaterializeFaults).
+// Its layout line names the layout the point ran on: the workload's own, else `layout`, else the default.
 scenario::Scenario FindingScenario(const scenario::Scenario& workload, const std::vector<ops::StepRecord>& dry_run,
-                                   const Finding& finding, const std::string& faults, const std::string& name);
+                                   const Finding& finding, const std::string& faults, const std::string& name,
+                                   const std::string& layout = "");
 
-// The crash model a scenario file names for an action: error -> error, trap -> ic, powerloss -> powerloss,
-// torn -> torn.
-scenario::CrashModel CrashModelOf(CrashAction action);
 
 }  // namespace stablevfs::explore

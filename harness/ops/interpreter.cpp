@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "failpoints/registry.h"
-#include "harness/check/layout6_check.h"
+#include "harness/faults/layout_sites.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/ops/op_text.h"
 #include "harness/sim/sim_failpoints.h"
@@ -31,24 +31,6 @@ std::string SqlQuote(const std::string& text) {
     out += c;
   }
   return out + "'";
-}
-
-// The sites a crash can strike while a commit is being published (after SQLite's COMMIT returned): only there
-// may the new state persist. Everywhere else (inside SQLite's transaction, a migration, an import step) a crash
-// must leave the old logical file.
-bool CrashMayLeaveNewState(const std::string& site) {
-  return site == "commit.capacity" || site == "commit.page_write" || site == "commit.page_table_write" ||
-         site == "commit.superblock_publish" || site == "memory.grow" || site == sim::kMemoryWriteSite;
-}
-
-Outcome ToOutcome(sim::Outcome outcome) {
-  switch (outcome) {
-    case sim::Outcome::kCommitted: return Outcome::kCommitted;
-    case sim::Outcome::kError: return Outcome::kError;
-    case sim::Outcome::kTrapped: return Outcome::kTrapped;
-    case sim::Outcome::kCrashed: return Outcome::kCrashed;
-  }
-  return Outcome::kError;
 }
 
 std::vector<std::string> FiredBetween(const fp::HitSnapshot& before, const fp::HitSnapshot& after) {
@@ -116,13 +98,24 @@ struct Session::MessageRun {
   bool applied() const { return outcome == Outcome::kCommitted || resolution == CrashResolution::kNew; }
 };
 
-Session::Session(SessionOptions options) : options_(std::move(options)) {
+const LayoutInfo& ResolveLayout(const std::string& name) {
+  if (name.empty()) return DefaultLayout();
+  const LayoutInfo* info = LayoutRegistry::Global().Find(name);
+  if (info == nullptr) {
+    throw std::invalid_argument("no layout named '" + name + "' (registered: " + LayoutRegistry::Global().Names() +
+                                ")");
+  }
+  return *info;
+}
+
+Session::Session(SessionOptions options) : options_(std::move(options)), layout_(&ResolveLayout(options_.layout)) {
   const fp::Catalogue& catalogue = RegisterCatalogue();
   fp::ClearAll();
   fp::SetSeed(MixSeed(options_.seed ^ 0x2));
   JudgeOptions judge_options;
   judge_options.use_memory_manager = options_.use_memory_manager;
   judge_options.memory_id = options_.memory_id;
+  judge_options.layout = layout_->name;
   judge_ = Judge(judge_options);
 
   sim::CanisterOptions canister_options;
@@ -131,6 +124,7 @@ Session::Session(SessionOptions options) : options_(std::move(options)) {
   canister_options.use_memory_manager = options_.use_memory_manager;
   canister_options.cost_accounting = options_.cost_accounting;
   canister_options.observer = &page_model_;
+  canister_options.layout = layout_;
   canister_ = std::make_unique<sim::Canister>(canister_options);
   if (!canister_->init_status().ok()) {
     throw std::runtime_error("Session: the canister did not install: " + canister_->init_status().ToString());
@@ -217,7 +211,7 @@ Session::MessageRun Session::Send(OpContext& ctx, sim::MessageKind kind, const s
   ++ctx.record->messages;
   run.after = memory.Snapshot();
   run.failpoint_fired = fp::Snapshot().fired != fp_before.fired;
-  run.outcome = ToOutcome(run.result.outcome);
+  run.outcome = run.result.outcome;
   for (const sim::InjectedFault& fault : memory.InjectedFaults()) {
     ctx.record->faults.push_back(sim::ToString(fault));
     last_faults_.push_back(LocatedFault{fault, write_hits_offset + fault.write_index + 1});
@@ -233,7 +227,7 @@ Session::MessageRun Session::Send(OpContext& ctx, sim::MessageKind kind, const s
   run.before_state = judge_.Decode(run.before, /*full=*/false);
   run.after_state = judge_.Decode(run.after, /*full=*/true);
   const bool new_state_possible =
-      run.outcome == Outcome::kCrashed && CrashMayLeaveNewState(run.result.abort_site);
+      run.outcome == Outcome::kCrashed && faults::CrashMayLeaveNewState(run.result.abort_site, *layout_);
   run.sqlite_wrote = page_model_.has_pending();
   run.resolution = judge_.SettlePageModel(run.outcome, kind == sim::MessageKind::kQuery, new_state_possible,
                                           *run.after_state, page_model_, &ctx.record->violations);

@@ -90,6 +90,7 @@ struct LocatedFault {
 
 struct SessionOptions {
   uint64_t seed = 0;                // derives the simulator's seed and the failpoint PRNG seed
+  std::string layout = "";          // the registered layout of the fresh memory ("" = the default, layout 6)
   std::string faults = "";          // a failpoint spec armed for the whole session ("" for none)
   bool use_memory_manager = true;
   uint8_t memory_id = 120;
@@ -104,8 +105,8 @@ class SessionCheckpoint;  // session_checkpoint.h
 
 class Session {
  public:
-  // Installs a fresh canister. Clears this thread's failpoint registry, seeds its PRNG and arms
-  // options.faults (rejected specs throw std::invalid_argument).
+  // Installs a fresh canister on options.layout. Clears this thread's failpoint registry, seeds its PRNG and
+  // arms options.faults (rejected specs and unknown layouts throw std::invalid_argument).
   explicit Session(SessionOptions options = {});
   // Clears this thread's failpoint registry.
   ~Session();
@@ -129,6 +130,8 @@ class Session {
   model::DataModel& data_model() { return data_model_; }
   const Judge& judge() const { return judge_; }
   const SessionOptions& options() const { return options_; }
+  // The layout the session formats and reopens its memory with.
+  const LayoutInfo& layout() const { return *layout_; }
   // What the session expects the superblock's schema_version to be.
   uint64_t schema_version() const { return schema_version_; }
   // Messages sent so far (not counting the install).
@@ -171,6 +174,7 @@ class Session {
   void CheckChecksum(OpContext& ctx, uint64_t stored, const char* what);
 
   SessionOptions options_;
+  const LayoutInfo* layout_;  // resolved from options_.layout; registry entries outlive the session
   fp::Spec faults_;  // options_.faults, parsed
   model::PageModel page_model_;
   model::DataModel data_model_;

@@ -102,6 +102,15 @@ std::string DescribeMeta(const Meta& expected, const Meta& actual) {
   field("page_table_offset", expected.page_table_offset, actual.page_table_offset);
   field("page_count", expected.page_count, actual.page_count);
   field("layout_version", expected.layout_version, actual.layout_version);
+  const size_t fields = std::max(expected.layout_fields.size(), actual.layout_fields.size());
+  for (size_t i = 0; i < fields; ++i) {
+    const MetaField* a = i < expected.layout_fields.size() ? &expected.layout_fields[i] : nullptr;
+    const MetaField* b = i < actual.layout_fields.size() ? &actual.layout_fields[i] : nullptr;
+    if (a != nullptr && b != nullptr && *a == *b) continue;
+    if (!out.empty()) out += ", ";
+    out += (a != nullptr ? a->name + " " + std::to_string(a->value) : std::string("(none)")) + " vs " +
+           (b != nullptr ? b->name + " " + std::to_string(b->value) : std::string("(none)"));
+  }
   return out;
 }
 
@@ -253,7 +262,7 @@ std::unique_ptr<DecodedState> Judge::Decode(const sim::MemorySnapshot& snapshot,
     state->source = state->raw.get();
   }
   if (full) {
-    state->layout = check::CheckLayout6(*state->source);
+    state->layout = check::CheckImage(*state->source, {}, options_.layout);
     state->layout_checked = true;
     if (state->layout.decoded) {
       state->superblock = state->layout.superblock;
@@ -265,12 +274,10 @@ std::unique_ptr<DecodedState> Judge::Decode(const sim::MemorySnapshot& snapshot,
         state->resolve_error = e.what();
       }
     } else {
-      state->resolve_error = "no layout-6 superblock: " + Summarize(state->layout.problems);
+      state->resolve_error = "no superblock of a registered layout: " + Summarize(state->layout.problems);
     }
-  } else if (state->source->size_bytes() >= check::layout6::kSuperblockBytes) {
-    check::Superblock6 superblock =
-        check::DecodeSuperblock6(state->source->ReadVector(0, check::layout6::kSuperblockBytes));
-    if (superblock.magic_ok) state->superblock = superblock;
+  } else {
+    state->superblock = check::DecodeSuperblock(*state->source, options_.layout);
   }
   return state;
 }
@@ -369,7 +376,8 @@ void Judge::CheckActiveStateKept(const DecodedState& baseline, const DecodedStat
     }
     return;
   }
-  const std::vector<check::Problem> problems = check::CompareActiveState(*baseline.source, *after.source);
+  const std::vector<check::Problem> problems =
+      check::CompareActiveState(*baseline.source, *after.source, options_.layout);
   if (!problems.empty()) {
     Add(out, property::kActiveState,
         "an error reply changed the active superblock or page map: " + Summarize(problems));
@@ -466,7 +474,9 @@ void Judge::CheckLive(sim::Canister& canister, const sim::MemorySnapshot& after_
       }
       memory = *virtual_memory;
     }
-    Result<std::unique_ptr<Db>> opened = Db::Init(*memory);
+    Db::Options fresh_options;
+    fresh_options.layout = canister.options().layout;  // what the canister's post_upgrade would open it with
+    Result<std::unique_ptr<Db>> opened = Db::Init(*memory, std::move(fresh_options));
     if (!opened.ok()) {
       Add(out, property::kFreshOpen, "a fresh open fails: " + opened.status().ToString());
       return;

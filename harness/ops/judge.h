@@ -2,7 +2,7 @@
 //
 //   outcome    what the judge checks
 //   committed  the page model commits the message's pending writes; the stable image, decoded by the checker's
-//              own decoders (MemoryManager header -> MemoryId 120 -> layout 6 -> logical file), is exactly the
+//              own decoders (MemoryManager header -> MemoryId 120 -> the layout's checker -> logical file), is exactly the
 //              page model's bytes; the data model advanced (the interpreter replays the work first) and the
 //              canonical dump of the decoded image equals the data model's.
 //   error      the page model drops the pending writes; the active superblock and everything the page map
@@ -37,7 +37,8 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/check/layout6_check.h"
+#include "harness/check/checker_registry.h"
+#include "harness/check/layout_report.h"
 #include "harness/check/memory_manager_check.h"
 #include "harness/model/canonical_dump.h"
 #include "harness/model/data_model.h"
@@ -155,9 +156,9 @@ struct DecodedState {
   std::unique_ptr<check::VirtualMemorySource> memory;   // the database's virtual memory, or null
   const check::ByteSource* source = nullptr;            // memory.get() or raw.get(); null when not found
   std::vector<check::Problem> problems;                 // MemoryManager and extraction problems
-  std::optional<check::Superblock6> superblock;        // when the source holds one with our magic
+  std::optional<check::SuperblockFields> superblock;   // when a registered checker found one
   bool layout_checked = false;                          // full decode: `layout` is meaningful
-  check::Layout6Report layout;
+  check::LayoutReport layout;
   bool resolved = false;
   std::vector<uint8_t> logical;                         // the logical file, when resolved
   std::string resolve_error;                            // why it could not be resolved
@@ -166,7 +167,7 @@ struct DecodedState {
   // same logical file.
   std::shared_ptr<ImageFacts> facts;
 
-  bool importing() const { return superblock && (superblock->flags & check::layout6::kFlagImporting) != 0; }
+  bool importing() const { return superblock && superblock->importing(); }
   // Stock SQLite on a private copy of `logical`, opened on first use. REQUIRES: resolved.
   sqlite3* ImageDb() const;
 
@@ -175,6 +176,9 @@ struct DecodedState {
 };
 
 struct JudgeOptions {
+  // The layout under test: its checker decodes the images (CheckImage's preferred checker; an image that
+  // stores another layout's magic and version is decoded by that layout's checker).
+  std::string layout = "";
   bool use_memory_manager = true;
   uint8_t memory_id = 120;
   // Tables only one side keeps (the library's migration record); left out of the data comparison.
@@ -201,7 +205,7 @@ class Judge {
   CrashResolution SettlePageModel(Outcome outcome, bool query, bool new_state_possible, const DecodedState& after,
                                   model::PageModel& page_model, std::vector<Violation>* out) const;
 
-  // fsck: MemoryManager header and layout-6 problems of `after`.
+  // fsck: MemoryManager header and layout problems of `after`.
   void CheckFsck(const DecodedState& after, std::vector<Violation>* out) const;
   // last_tx_id may advance by at most `max_advance`; db_size changes only with it.
   void CheckTxId(const DecodedState& before, const DecodedState& after, uint64_t max_advance,

@@ -14,7 +14,6 @@ constexpr std::array<std::string_view, kOpKindCount> kOpKindNames = {
     "compact",        "upgrade", "arm",           "capacity",      "budget",
 };
 
-constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"committed", "error", "trapped", "crashed"};
 
 }  // namespace
 
@@ -112,22 +111,6 @@ bool ParseOpKind(std::string_view name, OpKind* out) {
 
 bool IsMessage(OpKind kind) {
   return kind != OpKind::kArm && kind != OpKind::kCapacity && kind != OpKind::kBudget;
-}
-
-std::string_view OutcomeName(Outcome outcome) {
-  const auto index = static_cast<size_t>(outcome);
-  assert(index < kOutcomeNames.size());
-  return kOutcomeNames[index];
-}
-
-bool ParseOutcome(std::string_view name, Outcome* out) {
-  for (size_t i = 0; i < kOutcomeNames.size(); ++i) {
-    if (kOutcomeNames[i] == name) {
-      *out = static_cast<Outcome>(i);
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace stablevfs::ops

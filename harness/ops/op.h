@@ -25,6 +25,8 @@
 #include <variant>
 #include <vector>
 
+#include "harness/faults/vocabulary.h"
+
 namespace stablevfs::ops {
 
 // The bytes of a kv value, written compactly so that a 300 KB value still fits a readable line.
@@ -194,16 +196,10 @@ bool ParseOpKind(std::string_view name, OpKind* out);
 // change the conditions of the messages after them.
 bool IsMessage(OpKind kind);
 
-// How a message ended (ARCHITECTURE "The judgement after every message").
-enum class Outcome : uint8_t {
-  kCommitted,  // it returned success
-  kError,      // it returned an error; nothing changed
-  kTrapped,    // it trapped; the IC rolled back all of its writes
-  kCrashed,    // the power failed mid-message (crash-model powerloss or torn)
-};
-inline constexpr int kOutcomeCount = 4;
-// "committed", "error", "trapped", "crashed".
-std::string_view OutcomeName(Outcome outcome);
-bool ParseOutcome(std::string_view name, Outcome* out);
+// How a message ended (ARCHITECTURE "The judgement after every message"): harness/faults' one vocabulary.
+using faults::kOutcomeCount;
+using faults::Outcome;
+using faults::OutcomeName;
+using faults::ParseOutcome;
 
 }  // namespace stablevfs::ops

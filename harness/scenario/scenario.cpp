@@ -8,11 +8,11 @@
 #include <sstream>
 
 #include "harness/ops/op_text.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::scenario {
 namespace {
 
-constexpr std::array<std::string_view, kCrashModelCount> kCrashModelNames = {"ic", "error", "powerloss", "torn"};
 constexpr std::string_view kDirectives = "seed, layout, crash-model, expect, expect-violation";
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
@@ -240,11 +240,11 @@ class Parser {
       seed_line_ = line.first_line();
     } else if (keyword == "layout") {
       if (scenario_.layout) return duplicate(layout_line_);
-      uint64_t layout = 0;
-      if (!ParseU64(value.text, &layout) || layout == 0 || layout > UINT32_MAX) {
-        return ErrorAt(line, value.column, "expected a layout version (e.g. 6), got '" + std::string(value.text) + "'");
+      if (LayoutRegistry::Global().Find(value.text) == nullptr) {
+        return ErrorAt(line, value.column, "unknown layout '" + std::string(value.text) + "' (registered: " +
+                                               LayoutRegistry::Global().Names() + ")");
       }
-      scenario_.layout = static_cast<uint32_t>(layout);
+      scenario_.layout = std::string(value.text);
       layout_line_ = line.first_line();
     } else if (keyword == "crash-model") {
       if (scenario_.crash_model) return duplicate(crash_model_line_);
@@ -281,21 +281,6 @@ class Parser {
 
 }  // namespace
 
-std::string_view CrashModelName(CrashModel model) {
-  const auto index = static_cast<size_t>(model);
-  assert(index < kCrashModelNames.size());
-  return kCrashModelNames[index];
-}
-
-bool ParseCrashModel(std::string_view name, CrashModel* out) {
-  for (size_t i = 0; i < kCrashModelNames.size(); ++i) {
-    if (kCrashModelNames[i] == name) {
-      *out = static_cast<CrashModel>(i);
-      return true;
-    }
-  }
-  return false;
-}
 
 std::string ScenarioError::ToString() const {
   if (line == 0) return file + ": " + message;
@@ -330,7 +315,7 @@ std::string PrintScenario(const Scenario& scenario) {
     header = true;
   }
   if (scenario.layout) {
-    out += "layout " + std::to_string(*scenario.layout) + "\n";
+    out += "layout " + *scenario.layout + "\n";
     header = true;
   }
   if (scenario.crash_model) {

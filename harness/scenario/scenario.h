@@ -3,7 +3,7 @@
 //
 //   # a comment (a whole line; kept, and printed back where it was)
 //   seed 42                      optional; the seed the scenario was generated from
-//   layout 6                     optional; the on-disk layout to run with
+//   layout 8                     optional; the registered layout to run on (the one it was written for)
 //   crash-model powerloss        optional; ic | error | powerloss | torn
 //   expect-violation fsck.page   optional, repeatable: a negative control must report this property
 //   update INSERT INTO t VALUES(1); ?INSERT INTO t VALUES(1)
@@ -37,17 +37,11 @@ class Catalogue;
 
 namespace stablevfs::scenario {
 
-// What a power failure does to the write in flight, as the scenario asks the simulator to model it.
-enum class CrashModel : uint8_t {
-  kIc,         // the IC's guarantee: a trapped message is rolled back whole
-  kError,      // faults are returned as errors only
-  kPowerloss,  // writes before the crash persist, the in-flight one and later ones do not
-  kTorn,       // as powerloss, but the in-flight write may persist in part
-};
-inline constexpr int kCrashModelCount = 4;
-// "ic", "error", "powerloss", "torn".
-std::string_view CrashModelName(CrashModel model);
-bool ParseCrashModel(std::string_view name, CrashModel* out);
+// The crash model a scenario runs under: harness/faults' one vocabulary.
+using faults::CrashModel;
+using faults::CrashModelName;
+using faults::kCrashModelCount;
+using faults::ParseCrashModel;
 
 // One op line with what surrounds it.
 struct Step {
@@ -64,7 +58,7 @@ struct Step {
 
 struct Scenario {
   std::optional<uint64_t> seed;
-  std::optional<uint32_t> layout;
+  std::optional<std::string> layout;  // a registered layout name
   std::optional<CrashModel> crash_model;
   std::vector<std::string> expect_violations;  // property names, in file order
   // Comments before the first op that are followed by a directive or a blank line (so a header comment and

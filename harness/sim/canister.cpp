@@ -6,25 +6,6 @@
 #include "lib/core/trap.h"
 
 namespace stablevfs::sim {
-namespace {
-
-constexpr std::array<std::string_view, kOutcomeCount> kOutcomeNames = {"committed", "error", "trapped",
-                                                                       "crashed"};
-
-}  // namespace
-
-std::string_view OutcomeName(Outcome outcome) { return kOutcomeNames[static_cast<size_t>(outcome)]; }
-
-bool ParseOutcome(std::string_view name, Outcome* out) {
-  for (size_t i = 0; i < kOutcomeNames.size(); ++i) {
-    if (kOutcomeNames[i] == name) {
-      *out = static_cast<Outcome>(i);
-      return true;
-    }
-  }
-  return false;
-}
-
 Canister::Canister(CanisterOptions options) : options_(std::move(options)) {
   sim_ = std::make_unique<SimStableMemory>(
       raw_, SimOptions{.seed = options_.seed, .cost_accounting = options_.cost_accounting, .record_journal = true});
@@ -74,6 +55,7 @@ Status Canister::OpenHeap() {
   Db::Options db_options;
   db_options.observer = options_.observer;
   db_options.auto_vacuum = options_.auto_vacuum;
+  db_options.layout = options_.layout;
   Result<std::unique_ptr<Db>> db = Db::Init(*memory, std::move(db_options));
   if (!db.ok()) {
     init_status_ = db.status();

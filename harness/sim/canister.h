@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "failpoints/failpoint.h"
+#include "harness/faults/vocabulary.h"
 #include "harness/sim/sim_stable_memory.h"
 #include "lib/core/status.h"
 #include "lib/db/db.h"
@@ -34,12 +35,11 @@
 
 namespace stablevfs::sim {
 
-enum class Outcome : uint8_t { kCommitted, kError, kTrapped, kCrashed };
-inline constexpr int kOutcomeCount = 4;
-
-// "committed", "error", "trapped", "crashed": permanent (scenario files use them).
-std::string_view OutcomeName(Outcome outcome);
-bool ParseOutcome(std::string_view name, Outcome* out);
+// How a message ended: the one vocabulary of harness/faults (permanent names; scenario files use them).
+using faults::kOutcomeCount;
+using faults::Outcome;
+using faults::OutcomeName;
+using faults::ParseOutcome;
 
 struct MessageResult {
   Outcome outcome = Outcome::kCommitted;
@@ -57,6 +57,7 @@ struct CanisterOptions {
   std::optional<uint64_t> max_pages;  // capacity limit of the whole stable memory, in 64 KiB pages
   FileObserver* observer = nullptr;   // handed to every Db the canister opens (not owned)
   AutoVacuum auto_vacuum = AutoVacuum::kNone;  // kFull makes big deletes shrink the file (exercises truncate)
+  const LayoutInfo* layout = nullptr; // the layout of a fresh memory and of every reopen (null: the default)
 };
 
 class Canister {

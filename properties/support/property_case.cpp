@@ -28,21 +28,12 @@ ops::GeneratorWeights ApplyWeights(std::string_view what, std::string_view text,
   return parsed.value();
 }
 
-// The action the crash model arms at `site`, or nullopt when the site cannot take it (the same mapping as the
-// driver's ArmSitesFor, looked up by name).
+// The action the crash model arms at `site`, or nullopt when the site cannot take it (the driver's mapping).
+// The sites asked about are those a dry run reached, so the layout reaches them.
 std::optional<fp::Action> ActionAt(scenario::CrashModel model, std::string_view site) {
-  static const std::map<scenario::CrashModel, std::map<std::string, fp::Action, std::less<>>> kTable = [] {
-    std::map<scenario::CrashModel, std::map<std::string, fp::Action, std::less<>>> table;
-    for (scenario::CrashModel m : {scenario::CrashModel::kIc, scenario::CrashModel::kError,
-                                   scenario::CrashModel::kPowerloss, scenario::CrashModel::kTorn}) {
-      for (const ops::ArmSite& arm : driver::ArmSitesFor(m)) table[m][arm.name] = arm.actions.front();
-    }
-    return table;
-  }();
-  const auto& sites = kTable.at(model);
-  const auto it = sites.find(site);
-  if (it == sites.end()) return std::nullopt;
-  return it->second;
+  const std::optional<fp::SiteInfo> info = fp::Catalogue::Global().Find(site);
+  if (!info) return std::nullopt;
+  return driver::ArmActionFor(model, *info);
 }
 
 // Records where the ops of a dry run evaluate each site inside a message. While it lives, every catalogued site
@@ -280,10 +271,8 @@ CaseOps BuildCase(const SuiteConfig& config, uint64_t seed, size_t length) {
 // ---- the command shape ----
 
 ops::SessionOptions SessionOptionsFor(const SuiteConfig& config, uint64_t seed) {
-  ops::SessionOptions options;
-  options.seed = seed;
-  options.faults = config.faults;
-  return options;
+  return driver::SessionOptionsFor(
+      driver::RunConfig{config.layout, config.arm_model.value_or(scenario::CrashModel::kIc), config.faults}, seed);
 }
 
 SessionSut::SessionSut(const SuiteConfig& config, uint64_t seed)
@@ -336,7 +325,8 @@ std::string SessionSut::Scenario() const {
                        v.message.substr(0, 300));
   }
   const scenario::CrashModel model = config_.arm_model.value_or(scenario::CrashModel::kIc);
-  return scenario::PrintScenario(driver::MakeScenario(seed_, model, ops, records, violation, std::move(comments)));
+  return scenario::PrintScenario(driver::MakeScenario(seed_, driver::RunConfig{config_.layout, model, ""}, ops,
+                                                      records, violation, std::move(comments)));
 }
 
 void OpCommand::checkPreconditions(const PropertyModel& /*model*/) const {}

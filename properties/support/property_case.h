@@ -76,6 +76,7 @@ struct SuiteConfig {
   size_t length_min = 6;                          // ops at rapidcheck size 0 (arm ops not counted)
   size_t length_max = 36;                         // ops at rapidcheck size 100 and above
   bool print_cases = true;                        // print one line per case (its seed and a digest)
+  std::string layout = "";                        // the registered layout the cases run on ("" = default)
 };
 
 // The suites (one definition, so the coverage test runs exactly what the suites run).

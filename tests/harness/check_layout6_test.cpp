@@ -150,7 +150,7 @@ std::vector<uint8_t> ReferenceLogicalFile() {
   return file;
 }
 
-std::string Dump(const Layout6Report& report) { return FormatReport(report); }
+std::string Dump(const LayoutReport& report) { return FormatReport(report); }
 
 // ---- Primitives ------------------------------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ TEST(RawCodec, LittleEndianLoads) {
 
 TEST(Layout6Check, ReferenceImageIsCleanAndDecodes) {
   const std::vector<uint8_t> image = ReferenceImage();
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   ASSERT_TRUE(report.ok()) << Dump(report);
   ASSERT_TRUE(report.decoded);
   EXPECT_EQ(report.superblock.db_size, kDbSize);
@@ -215,7 +215,7 @@ TEST(Layout6Check, ReferenceImageIsCleanAndDecodes) {
 }
 
 TEST(Layout6Check, SpaceAccountingFollowsTheReferenceFormula) {
-  const Layout6Report report = CheckLayout6(ReferenceImage());
+  const LayoutReport report = CheckLayout6(ReferenceImage());
   const SpaceAccounting& space = report.space;
   EXPECT_EQ(space.allocated_bytes, 131072u);
   EXPECT_EQ(space.mapped_pages, 3u);
@@ -230,14 +230,14 @@ TEST(Layout6Check, CompactionRecommendedWhenOrphansDominateAndExceed16MiB) {
   // The same map inside a 32 MiB memory: ~32 MiB of orphans, far more than the ~115 KiB active.
   std::vector<uint8_t> image = ReferenceImage();
   image.resize(512 * kWasmPage, 0);
-  const Layout6Report big = CheckLayout6(image);
+  const LayoutReport big = CheckLayout6(image);
   ASSERT_TRUE(big.ok()) << Dump(big);
   EXPECT_TRUE(big.space.compaction_recommended);
   EXPECT_EQ(big.space.orphan_bytes, 512 * kWasmPage - 116744);
 
   // 16 MiB of memory minus the active bytes is below the floor: not recommended though orphan > active.
   image.resize(256 * kWasmPage);
-  const Layout6Report under = CheckLayout6(image);
+  const LayoutReport under = CheckLayout6(image);
   EXPECT_GT(under.space.orphan_bytes, under.space.active_bytes);
   EXPECT_FALSE(under.space.compaction_recommended);
 }
@@ -246,8 +246,8 @@ TEST(Layout6Check, StableMemoryAndSpanGiveTheSameReport) {
   const std::vector<uint8_t> image = ReferenceImage();
   HeapStableMemory memory;
   memory.Assign(image);
-  const Layout6Report from_memory = CheckLayout6(memory);
-  const Layout6Report from_span = CheckLayout6(image);
+  const LayoutReport from_memory = CheckLayout6(memory);
+  const LayoutReport from_span = CheckLayout6(image);
   EXPECT_TRUE(from_memory.ok());
   EXPECT_EQ(from_memory.mappings, from_span.mappings);
   EXPECT_EQ(from_memory.extents, from_span.extents);
@@ -257,7 +257,7 @@ TEST(Layout6Check, StableMemoryAndSpanGiveTheSameReport) {
 TEST(Layout6Check, EmptyDatabaseWithoutRootIsClean) {
   std::vector<uint8_t> image(kWasmPage, 0);
   WriteSuperblock(image, SuperblockFields{});
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.ok()) << Dump(report);
   EXPECT_EQ(report.space.active_bytes, 65536u);
   EXPECT_EQ(report.space.orphan_bytes, 0u);
@@ -281,7 +281,7 @@ TEST(Layout6Check, SeveralSegmentsWithAnAbsentOneAndAShortRoot) {
   f.page_count = 2;
   WriteSuperblock(image, f);
 
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   ASSERT_TRUE(report.ok()) << Dump(report);
   EXPECT_EQ(report.space.segments, 1u);
   ASSERT_EQ(report.mappings.size(), 2u);
@@ -298,7 +298,7 @@ TEST(Layout6Check, SeveralSegmentsWithAnAbsentOneAndAShortRoot) {
 // ---- Corruptions: each must be reported at its offset ----------------------------------------------------
 
 TEST(Layout6Check, EmptyMemoryIsReportedAsNeverInitialised) {
-  const Layout6Report report = CheckLayout6(std::vector<uint8_t>{});
+  const LayoutReport report = CheckLayout6(std::vector<uint8_t>{});
   EXPECT_FALSE(report.decoded);
   EXPECT_TRUE(report.Has(ProblemKind::kTooSmall, 0)) << Dump(report);
 }
@@ -306,14 +306,14 @@ TEST(Layout6Check, EmptyMemoryIsReportedAsNeverInitialised) {
 TEST(Layout6Check, SizeNotAWholeNumberOfWasmPages) {
   std::vector<uint8_t> image = ReferenceImage();
   image.pop_back();
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kImageSize, image.size())) << Dump(report);
 }
 
 TEST(Layout6Check, BadMagicStopsDecoding) {
   std::vector<uint8_t> image = ReferenceImage();
   image[3] = 'X';
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_FALSE(report.decoded);
   ASSERT_EQ(report.problems.size(), 1u) << Dump(report);
   EXPECT_TRUE(report.Has(ProblemKind::kBadMagic, 0));
@@ -323,7 +323,7 @@ TEST(Layout6Check, BadMagicStopsDecoding) {
 TEST(Layout6Check, BadMetaChecksumIsReportedAndDecodingContinues) {
   std::vector<uint8_t> image = ReferenceImage();
   image[16] ^= 0x01;  // db_size changed without resealing
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kMetaChecksum, 144)) << Dump(report);
   EXPECT_EQ(report.mappings.size(), 3u);  // the page map was still decoded
   Reseal(image);  // the same edit with a matching checksum is a valid (slightly longer) file
@@ -341,7 +341,7 @@ TEST(Layout6Check, WrongVersionPageSizeAndLayoutVersion) {
   f.layout_version = 5;
   std::vector<uint8_t> image = ReferenceImage();
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kBadVersion, 8)) << Dump(report);
   EXPECT_TRUE(report.Has(ProblemKind::kBadPageSize, 12));
   EXPECT_TRUE(report.Has(ProblemKind::kBadLayoutVersion, 136));
@@ -353,7 +353,7 @@ TEST(Layout6Check, UnknownFlagBits) {
   f.flags = 2 | 8;
   std::vector<uint8_t> image = ReferenceImage();
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kUnknownFlags, 40)) << Dump(report);
   EXPECT_EQ(report.problems.size(), 1u);
 }
@@ -363,7 +363,7 @@ TEST(Layout6Check, RootTableOutOfBounds) {
   f.page_table_offset = 2 * kWasmPage - 4;  // 8 bytes needed, 4 remain
   std::vector<uint8_t> image = ReferenceImage();
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kOutOfBounds, 120)) << Dump(report);
   EXPECT_TRUE(report.mappings.empty());  // nothing decoded through a root that is not there
   // Far out of bounds, and a root entry count too large to multiply.
@@ -373,7 +373,7 @@ TEST(Layout6Check, RootTableOutOfBounds) {
   f = ReferenceFields();
   f.page_count = uint64_t{1} << 62;
   WriteSuperblock(image, f);
-  const Layout6Report huge = CheckLayout6(image);
+  const LayoutReport huge = CheckLayout6(image);
   EXPECT_TRUE(huge.Has(ProblemKind::kOutOfBounds, 120)) << Dump(huge);
   EXPECT_TRUE(huge.Has(ProblemKind::kSegmentCount, 128));
 }
@@ -385,7 +385,7 @@ TEST(Layout6Check, SegmentTableAndPageOutOfBounds) {
 
   image = ReferenceImage();
   Put64(image, kSegment0 + 8, 2 * kWasmPage - 8192);  // page 1 half outside
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kOutOfBounds, kSegment0 + 8)) << Dump(report);
   const PageMapping* mapping = report.Find(1);
   ASSERT_NE(mapping, nullptr);
@@ -402,7 +402,7 @@ TEST(Layout6Check, MisalignedTables) {
   const uint64_t moved = 0x1D004;
   std::copy_n(image.begin() + kSegment0, 2048, image.begin() + moved);
   Put64(image, kRoot, moved);
-  Layout6Report report = CheckLayout6(image);
+  LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kMisaligned, kRoot)) << Dump(report);
   EXPECT_EQ(report.mappings.size(), 3u);
   EXPECT_EQ(ResolveLogicalImage(SpanSource(image), report), ReferenceLogicalFile());
@@ -425,7 +425,7 @@ TEST(Layout6Check, PageAlignmentIsAnOption) {
   EXPECT_TRUE(CheckLayout6(image).ok()) << Dump(CheckLayout6(image));
   CheckOptions strict;
   strict.page_alignment_bytes = kPage;
-  const Layout6Report report = CheckLayout6(image, strict);
+  const LayoutReport report = CheckLayout6(image, strict);
   EXPECT_TRUE(report.Has(ProblemKind::kMisaligned, kSegment0 + 8)) << Dump(report);
   EXPECT_EQ(report.problems.size(), 1u);
 }
@@ -433,7 +433,7 @@ TEST(Layout6Check, PageAlignmentIsAnOption) {
 TEST(Layout6Check, OverlappingPages) {
   std::vector<uint8_t> image = ReferenceImage();
   Put64(image, kSegment0 + 8, kPage0 + 8192);  // logical page 1 shares its first half with page 0's second
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kOverlap, kSegment0 + 8)) << Dump(report);
   EXPECT_FALSE(report.Has(ProblemKind::kMappedTwice));
 }
@@ -441,7 +441,7 @@ TEST(Layout6Check, OverlappingPages) {
 TEST(Layout6Check, PageMappedTwice) {
   std::vector<uint8_t> image = ReferenceImage();
   Put64(image, kSegment0 + 24, kPage0);  // logical page 3 -> the physical page of logical page 0
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kMappedTwice, kSegment0 + 24)) << Dump(report);
   EXPECT_EQ(report.problems.size(), 1u);
 }
@@ -451,7 +451,7 @@ TEST(Layout6Check, TableOverlappingAPage) {
   // A copy of the segment table inside logical page 1's physical page.
   std::copy_n(image.begin() + kSegment0, 2048, image.begin() + kPage1 + 4096);
   Put64(image, kRoot, kPage1 + 4096);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kOverlap, kRoot)) << Dump(report);
 }
 
@@ -466,7 +466,7 @@ TEST(Layout6Check, SegmentTableReferencedTwice) {
   f.page_table_offset = root2;
   f.page_count = 2;
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kMappedTwice, root2 + 8)) << Dump(report);
   EXPECT_EQ(report.problems.size(), 1u);  // reported once for the table, not once per page
   EXPECT_EQ(report.mappings.size(), 6u);  // the map still resolves both segments
@@ -477,7 +477,7 @@ TEST(Layout6Check, PageBeyondDbSize) {
   image.resize(3 * kWasmPage, 0);
   WritePage(image, 0x20000, 10);
   Put64(image, kSegment0 + 8 * 10, 0x20000);  // logical page 10, but the file has 4 pages
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kBeyondDbSize, kSegment0 + 80)) << Dump(report);
   // The page is not part of the logical file.
   EXPECT_EQ(ResolveLogicalImage(SpanSource(image), report).size(), kDbSize);
@@ -489,7 +489,7 @@ TEST(Layout6Check, TooManyRootEntries) {
   SuperblockFields f = ReferenceFields();
   f.page_count = 2;  // 4 logical pages need 1 segment
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kSegmentCount, 128)) << Dump(report);
 }
 
@@ -498,7 +498,7 @@ TEST(Layout6Check, RootEntryCountWithoutRootTable) {
   SuperblockFields f = ReferenceFields();
   f.page_table_offset = 0;
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kRootTable, 120)) << Dump(report);
 }
 
@@ -506,7 +506,7 @@ TEST(Layout6Check, SuperblockOverlap) {
   // A page inside [0, 64 KiB).
   std::vector<uint8_t> image = ReferenceImage();
   Put64(image, kSegment0 + 8, 0x4000);
-  Layout6Report report = CheckLayout6(image);
+  LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kSuperblockOverlap, kSegment0 + 8)) << Dump(report);
   // A segment table inside it.
   image = ReferenceImage();
@@ -529,7 +529,7 @@ TEST(Layout6Check, ImportFieldsMustMatchTheImportingFlag) {
   SuperblockFields f = ReferenceFields();
   f.import_written_until = 4096;
   WriteSuperblock(image, f);
-  Layout6Report report = CheckLayout6(image);
+  LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kImportState, 64)) << Dump(report);
   CheckOptions lenient;
   lenient.require_idle_fields_zero = false;
@@ -570,7 +570,7 @@ TEST(Layout6Check, RefreshFieldsMustMatchTheRefreshingFlag) {
   f.refresh_hash = 1234;
   f.refresh_tx_id = 6;  // last_tx_id is 7: a publish happened and should have cleared the refresh
   WriteSuperblock(image, f);
-  Layout6Report report = CheckLayout6(image);
+  LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kRefreshState, 104)) << Dump(report);
   f.refresh_tx_id = 7;
   f.refresh_offset = kDbSize + 1;
@@ -594,7 +594,7 @@ TEST(Layout6Check, EveryProblemIsListedNotOnlyTheFirst) {
   Put64(image, kSegment0 + 24, kPage0);          // mapped twice
   Put64(image, kSegment0 + 8 * 200, 0x1D000);    // beyond db_size
   image[40] = 0x42;                              // unknown flag bits, checksum now stale too
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_TRUE(report.Has(ProblemKind::kSuperblockOverlap, kSegment0 + 8)) << Dump(report);
   EXPECT_TRUE(report.Has(ProblemKind::kMappedTwice, kSegment0 + 24));
   EXPECT_TRUE(report.Has(ProblemKind::kBeyondDbSize, kSegment0 + 1600));
@@ -608,7 +608,7 @@ TEST(Layout6Check, ProblemListIsCapped) {
   for (uint64_t slot = 0; slot < 256; ++slot) Put64(image, kSegment0 + 8 * slot, 0x100 + 8 * slot);
   CheckOptions options;
   options.max_problems = 10;
-  const Layout6Report report = CheckLayout6(image, options);
+  const LayoutReport report = CheckLayout6(image, options);
   EXPECT_EQ(report.problems.size(), 10u);
   EXPECT_GT(report.problems_suppressed, 0u);
   EXPECT_FALSE(report.ok());
@@ -620,7 +620,7 @@ TEST(Layout6Check, ResolveRefusesAnAbsurdDbSize) {
   f.db_size = uint64_t{1} << 50;
   f.page_count = 1;
   WriteSuperblock(image, f);
-  const Layout6Report report = CheckLayout6(image);
+  const LayoutReport report = CheckLayout6(image);
   EXPECT_THROW(ResolveLogicalImage(SpanSource(image), report), std::length_error);
 }
 
@@ -639,7 +639,7 @@ TEST(Layout6Check, CompareLogicalLocatesTheFirstDifference) {
 }
 
 TEST(Layout6Check, PageMapListingNamesEveryExtentAndPage) {
-  const Layout6Report report = CheckLayout6(ReferenceImage());
+  const LayoutReport report = CheckLayout6(ReferenceImage());
   const std::string listing = FormatPageMap(report);
   EXPECT_NE(listing.find("0x10000 +16384 page 0 <- 0x1c000"), std::string::npos) << listing;
   EXPECT_NE(listing.find("0x1c000 +2048 segment 0 <- 0x1c800"), std::string::npos) << listing;

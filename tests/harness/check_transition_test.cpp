@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "harness/check/layout6_check.h"
 #include "harness/check/transition.h"
 
 namespace stablevfs::check {
@@ -54,7 +55,7 @@ std::vector<uint8_t> Before() {
   return image;
 }
 
-Superblock6 SuperblockOf(const std::vector<uint8_t>& image) { return DecodeSuperblock6(image); }
+SuperblockFields SuperblockOf(const std::vector<uint8_t>& image) { return DecodeSuperblock6(image); }
 
 std::vector<Problem> Compare(const std::vector<uint8_t>& before, const std::vector<uint8_t>& after) {
   return CompareActiveState(SpanSource(before), SpanSource(after));
@@ -124,7 +125,7 @@ TEST(CompareActiveState, SizeChangesInsideTheActiveStateAreDifferences) {
 
 TEST(TxIdTransition, AllowedAndForbiddenMoves) {
   std::vector<uint8_t> image = Before();
-  const Superblock6 before = SuperblockOf(image);
+  const SuperblockFields before = SuperblockOf(image);
 
   EXPECT_TRUE(CheckTxIdTransition(before, before).empty());  // nothing happened
 

@@ -43,15 +43,32 @@ TEST_F(DriverCaseTest, SeedsMixWithSplitMix64) {
 }
 
 TEST_F(DriverCaseTest, ArmSitesCarryTheCrashModelsAction) {
-  for (const ops::ArmSite& site : ArmSitesFor(CrashModel::kIc)) {
+  for (const ops::ArmSite& site : ArmSitesFor(RunConfig{"", CrashModel::kIc})) {
     EXPECT_EQ(site.actions, std::vector<fp::Action>{fp::Action::kTrap}) << site.name;
   }
-  const std::vector<ops::ArmSite> error = ArmSitesFor(CrashModel::kError);
+  const std::vector<ops::ArmSite> error = ArmSitesFor(RunConfig{"", CrashModel::kError});
   EXPECT_TRUE(std::none_of(error.begin(), error.end(), [](const ops::ArmSite& s) { return s.name == "memory.write"; }));
-  for (const ops::ArmSite& site : ArmSitesFor(CrashModel::kTorn)) {
+  for (const ops::ArmSite& site : ArmSitesFor(RunConfig{"", CrashModel::kTorn})) {
     EXPECT_EQ(site.actions.front(), site.name == "memory.write" ? fp::Action::kTorn : fp::Action::kCrash);
   }
-  EXPECT_EQ(ArmSitesFor(CrashModel::kPowerloss).size(), ArmSitesFor(CrashModel::kIc).size());
+  EXPECT_EQ(ArmSitesFor(RunConfig{"", CrashModel::kPowerloss}).size(), ArmSitesFor(RunConfig{"", CrashModel::kIc}).size());
+}
+
+// A layout's arm sites are the shared sites and its own: never another layout's (an arm there would fire
+// nowhere), and the list for layout 6 is the one it was before layout 8's sites were catalogued.
+TEST_F(DriverCaseTest, ArmSitesAreTheLayoutsOwnAndTheSharedOnes) {
+  const std::vector<ops::ArmSite> six = ArmSitesFor(RunConfig{"6", CrashModel::kIc});
+  const auto names = [](const std::vector<ops::ArmSite>& sites) {
+    std::vector<std::string> out;
+    for (const ops::ArmSite& s : sites) out.push_back(s.name);
+    return out;
+  };
+  const std::vector<std::string> six_names = names(six);
+  EXPECT_EQ(std::count(six_names.begin(), six_names.end(), "commit.page_table_write"), 1);
+  EXPECT_EQ(std::count(six_names.begin(), six_names.end(), "commit.page_write_in_place"), 0);
+  EXPECT_EQ(std::count(six_names.begin(), six_names.end(), "overlay.write"), 1);
+  EXPECT_EQ(six.size(), 16u) << "15 library sites and memory.write, as before layout 8 existed";
+  EXPECT_THROW(ArmSitesFor(RunConfig{"no-such-layout", CrashModel::kIc}), std::invalid_argument);
 }
 
 TEST_F(DriverCaseTest, SameSeedGivesByteIdenticalStepRecords) {

@@ -73,7 +73,7 @@ TEST_F(JudgeTest, DamagedActivePageIsAnImageViolation) {
 TEST_F(JudgeTest, DamagedOrphanSpaceIsAllowed) {
   std::unique_ptr<DecodedState> state = Now();
   // The first byte after the superblock region that no active extent covers: superseded pages live there.
-  uint64_t orphan = check::layout6::kSuperblockRegionBytes;
+  uint64_t orphan = check::kSuperblockRegionBytes;
   bool moved = true;
   while (moved) {
     moved = false;
@@ -91,7 +91,7 @@ TEST_F(JudgeTest, DamagedOrphanSpaceIsAllowed) {
 }
 
 TEST_F(JudgeTest, DamagedSuperblockIsAnFsckViolation) {
-  Damage(check::layout6::kOffSchemaVersion);  // covered by the meta checksum
+  Damage(check::field::kSchemaVersion);  // covered by the meta checksum
   StepRecord r = session_->Run(Parse("query SELECT count(*) FROM t"));
   EXPECT_TRUE(Has(r, property::kFsck)) << r.ToString();
 }
@@ -102,7 +102,7 @@ TEST_F(JudgeTest, MemoryChangedAcrossATrapIsATrapRollbackViolation) {
   std::vector<Violation> out;
   session_->judge().CheckTrapRollback(memory, before, &out);
   EXPECT_TRUE(out.empty());
-  Damage(check::layout6::kSuperblockRegionBytes - 1);  // unused superblock-region byte
+  Damage(check::kSuperblockRegionBytes - 1);  // unused superblock-region byte
   session_->judge().CheckTrapRollback(memory, before, &out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].property, property::kTrapRollback);
@@ -113,7 +113,7 @@ TEST_F(JudgeTest, ErrorThatTouchedTheSuperblockIsAnActiveStateViolation) {
   std::vector<Violation> out;
   session_->judge().CheckActiveStateKept(*before, *Now(), &out);
   EXPECT_TRUE(out.empty());
-  Damage(check::layout6::kOffChecksum);
+  Damage(check::field::kChecksum);
   session_->judge().CheckActiveStateKept(*before, *Now(), &out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].property, property::kActiveState);

@@ -18,6 +18,7 @@
 #include "harness/scenario/scenario.h"
 #include "harness/sim/sim_failpoints.h"
 #include "lib/core/failpoint_catalogue.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::scenario {
 namespace {
@@ -58,7 +59,7 @@ constexpr std::string_view kHandWritten =
 TEST(ScenarioFormatTest, HandWrittenScenarioReadsAsWritten) {
   const Scenario s = MustParse(kHandWritten);
   EXPECT_EQ(s.seed, 7u);
-  EXPECT_EQ(s.layout, 6u);
+  EXPECT_EQ(s.layout, "6");
   EXPECT_EQ(s.crash_model, CrashModel::kPowerloss);
   EXPECT_EQ(s.expect_violations, std::vector<std::string>{"fsck.page_mismatch"});
   EXPECT_EQ(s.header_comments, std::vector<std::string>{" Counterexample found by seed 7."});
@@ -120,7 +121,7 @@ TEST(ScenarioFormatTest, GeneratedScenariosRoundTrip) {
     ops::OpGenerator gen(seed);
     Scenario s;
     s.seed = seed;
-    s.layout = 6;
+    s.layout = "6";
     s.crash_model = static_cast<CrashModel>(seed % kCrashModelCount);
     for (int i = 0; i < 1500; ++i) {
       Step step;
@@ -163,7 +164,7 @@ TEST(ScenarioFormatTest, MalformedScenariosNameFileLineAndColumn) {
       {"seed 1\nseed 2\n", "x.scn:2:1: duplicate 'seed' (first on line 1)"},
       {"seed\n", "x.scn:1:5: 'seed' needs a value"},
       {"seed 1 2\n", "x.scn:1:8: unexpected '2' after 'seed'"},
-      {"layout 0\n", "x.scn:1:8: expected a layout version (e.g. 6), got '0'"},
+      {"layout 0\n", "x.scn:1:8: unknown layout '0' (registered: " + LayoutRegistry::Global().Names() + ")"},
       {"crash-model meteor\n", "x.scn:1:13: unknown crash model 'meteor' (expected one of ic, error, powerloss, torn)"},
       {"expect-violation bad/name\n", "x.scn:1:18: expected a property name (letters, digits, '_', '.', '-'), got "
                                       "'bad/name'"},
