@@ -89,6 +89,8 @@ struct DecodedSuperblock {
 //   meta checksum mismatch                           -> kCorrupt naming stored and computed values
 //   extents not normalized                           -> kCorrupt naming the first bad extent
 //   page size != 16 KiB                              -> kUnsupportedVersion naming the value
+// (ic-sqlite-vfs does not check the page size at all; the Layout contract asks for it, so it comes last, behind
+// the checksum, as in layout 6.)
 // Consistency with the memory (page_count, db_base_offset, the import staging area) is the Layout's job.
 Result<DecodedSuperblock> DecodeSuperblock(std::span<const uint8_t> bytes);
 
