@@ -33,8 +33,9 @@ constexpr std::array<U64Field, 16> kU64Fields = {{
     {kPageCountOffset, &Meta::page_count},
     {kLayoutVersionOffset, &Meta::layout_version},
 }};
-// 16 u64 fields + magic + two u32 + the checksum cover the 152 bytes.
+// 16 u64 fields + magic + two u32 + the checksum cover the 152 bytes; all but the checksum are common.
 static_assert(kU64Fields.size() * 8 + kMagic.size() + 2 * 4 + 8 == kSuperblockBytes);
+static_assert(kU64Fields.size() * 8 + kMagic.size() + 2 * 4 == kCommonFieldsBytes);
 
 }  // namespace
 
@@ -55,14 +56,25 @@ uint64_t ComputeMetaChecksum(std::span<const uint8_t, kSuperblockBytes> bytes) {
   return hash.value();
 }
 
-SuperblockBytes EncodeSuperblock(const Meta& meta) {
-  SuperblockBytes out{};
-  std::span<uint8_t> bytes(out);
+void EncodeCommonFields(const Meta& meta, std::span<uint8_t, kCommonFieldsBytes> out) {
+  const std::span<uint8_t> bytes(out);
   std::copy(kMagic.begin(), kMagic.end(), out.begin() + kMagicOffset);
   StoreU32Le(bytes.subspan(kVersionOffset), meta.version);
   StoreU32Le(bytes.subspan(kPageSizeOffset), meta.page_size);
   for (const U64Field& field : kU64Fields) StoreU64Le(bytes.subspan(field.offset), meta.*field.member);
-  StoreU64Le(bytes.subspan(kMetaChecksumOffset), ComputeMetaChecksum(out));
+}
+
+void DecodeCommonFields(std::span<const uint8_t, kCommonFieldsBytes> bytes, Meta* meta) {
+  const std::span<const uint8_t> in(bytes);
+  meta->version = LoadU32Le(in.subspan(kVersionOffset));
+  meta->page_size = LoadU32Le(in.subspan(kPageSizeOffset));
+  for (const U64Field& field : kU64Fields) meta->*field.member = LoadU64Le(in.subspan(field.offset));
+}
+
+SuperblockBytes EncodeSuperblock(const Meta& meta) {
+  SuperblockBytes out{};
+  EncodeCommonFields(meta, std::span<uint8_t>(out).first<kCommonFieldsBytes>());
+  StoreU64Le(std::span<uint8_t>(out).subspan(kMetaChecksumOffset), ComputeMetaChecksum(out));
   return out;
 }
 
@@ -87,8 +99,7 @@ Result<Meta> DecodeSuperblock(std::span<const uint8_t, kSuperblockBytes> bytes) 
     return Status::Corrupt("superblock meta checksum mismatch: stored " + std::to_string(stored) +
                            ", computed " + std::to_string(computed));
   }
-  meta.page_size = LoadU32Le(bytes.subspan(kPageSizeOffset));
-  for (const U64Field& field : kU64Fields) meta.*field.member = LoadU64Le(bytes.subspan(field.offset));
+  DecodeCommonFields(bytes.first<kCommonFieldsBytes>(), &meta);
   if (meta.layout_version != kLayoutVersion) {
     return Status::UnsupportedVersion("layout version " + std::to_string(meta.layout_version) +
                                       " is not supported by this build (it reads layout " +

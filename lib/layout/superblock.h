@@ -74,6 +74,20 @@ static_assert(kSuperblockBytes <= kSuperblockRegionBytes);
 
 using SuperblockBytes = std::array<uint8_t, kSuperblockBytes>;
 
+// The common part: bytes [0, 144), magic through layout_version. Layout 8 (REFERENCE 3.4) keeps these fields
+// at the same offsets with the same meaning and puts its own fields (zero extents, and the meta checksum at a
+// different place) after them, so both codecs encode and decode this part through the two functions below
+// and cannot drift apart.
+inline constexpr size_t kCommonFieldsBytes = kMetaChecksumOffset;
+static_assert(kCommonFieldsBytes == 144);
+
+// Writes magic, version, page size and every u64 field up to layout_version from `meta`, exactly as given.
+void EncodeCommonFields(const Meta& meta, std::span<uint8_t, kCommonFieldsBytes> out);
+
+// Reads version, page size and every u64 field up to layout_version into `meta` (its other members are left
+// as they are). Checks nothing, not even the magic: validation is each codec's job, in its own order.
+void DecodeCommonFields(std::span<const uint8_t, kCommonFieldsBytes> bytes, Meta* meta);
+
 // The superblock of a fresh, empty database: version and layout version 6, page size 16 KiB, db_base_offset
 // at the end of the superblock region, everything else zero.
 Meta FreshMeta();

@@ -147,3 +147,72 @@ struct ReachableSnapshot {
 };
 
 }  // namespace stablevfs::testing
+
+// ---- Layout 8 (REFERENCE 3.4) ----
+// Kept together at the end of this file (includes too), so these helpers are one block to read and to merge.
+
+#include <algorithm>
+
+#include "lib/layout/layout8.h"
+#include "lib/layout/layout_registry.h"
+#include "lib/layout/superblock8.h"
+
+namespace stablevfs::testing {
+
+inline const layout8::Layout8& AsLayout8(const Layout& layout) {
+  return dynamic_cast<const layout8::Layout8&>(layout);
+}
+
+// The registry entry of layout 8; fails the test (and returns layout 6's) if it is not registered.
+inline const LayoutInfo& Layout8Info() {
+  const LayoutInfo* info = LayoutRegistry::Global().Find("8");
+  EXPECT_NE(info, nullptr) << "layout 8 is not registered";
+  return info != nullptr ? *info : DefaultLayout();
+}
+
+// Opens `memory` preferring layout 8: an empty memory is formatted as layout 8, an existing image opens as
+// whatever it stores.
+inline std::unique_ptr<Layout> OpenLayout8OrDie(StableMemory& memory) {
+  const LayoutInfo* opened_as = nullptr;
+  Result<std::unique_ptr<Layout>> layout = Layout::Open(memory, &Layout8Info(), &opened_as);
+  EXPECT_TRUE(layout.ok()) << layout.status().ToString();
+  if (!layout.ok()) return nullptr;
+  EXPECT_EQ(opened_as, &Layout8Info());
+  return std::move(layout).value();
+}
+
+// The bytes of a layout 8 image: its superblock (exactly the encoded length) and, for every logical page
+// below page_count, its 16 KiB in place at db_base_offset + n * 16 KiB. Taken from the raw memory, so a
+// failed operation can be checked to have left the active image byte-identical.
+struct InPlaceSnapshot {
+  std::vector<uint8_t> superblock;
+  uint64_t db_base_offset = 0;
+  std::vector<uint8_t> pages;
+
+  static InPlaceSnapshot Take(const Layout& layout, const HeapStableMemory& memory) {
+    const Meta& meta = layout.meta();
+    InPlaceSnapshot snap;
+    const size_t superblock_bytes = layout8::EncodedBytes(AsLayout8(layout).zero_extents().size());
+    snap.superblock.assign(memory.bytes().begin(), memory.bytes().begin() + static_cast<ptrdiff_t>(superblock_bytes));
+    snap.db_base_offset = meta.db_base_offset;
+    const auto begin = memory.bytes().begin() + static_cast<ptrdiff_t>(meta.db_base_offset);
+    snap.pages.assign(begin, begin + static_cast<ptrdiff_t>(meta.page_count * kPage));
+    return snap;
+  }
+  // Empty when every byte is unchanged; otherwise says what changed.
+  std::string Diff(const HeapStableMemory& memory) const {
+    const std::vector<uint8_t>& now = memory.bytes();
+    if (!std::equal(superblock.begin(), superblock.end(), now.begin())) return "the superblock changed";
+    if (db_base_offset + pages.size() > now.size()) return "the image no longer fits the memory";
+    for (size_t page = 0; page * kPage < pages.size(); ++page) {
+      const auto old_begin = pages.begin() + static_cast<ptrdiff_t>(page * kPage);
+      if (!std::equal(old_begin, old_begin + static_cast<ptrdiff_t>(kPage),
+                      now.begin() + static_cast<ptrdiff_t>(db_base_offset + page * kPage))) {
+        return "logical page " + std::to_string(page) + " changed in place";
+      }
+    }
+    return {};
+  }
+};
+
+}  // namespace stablevfs::testing
