@@ -68,6 +68,11 @@ SuperblockFields DecodeSuperblock6(std::span<const uint8_t> raw) {
 LayoutReport CheckLayout6(const ByteSource& source, const CheckOptions& options) {
   LayoutReport report;
   report.layout = "6";
+  report.description = "segmented page map, shadow paging (ic-sqlite-vfs 1.x)";
+  report.space_formula = "active = 64 KiB + 16 KiB per mapped page + 2056 bytes per segment";
+  report.field_notes = {{"page_table_offset", "the root table"},
+                        {"page_count", "root entries (segments of 256 pages)"},
+                        {"db_base_offset", "not used by this layout"}};
   ProblemCollector out(report, options.max_problems);
   const uint64_t size = source.size_bytes();
   report.source_bytes = size;

@@ -95,6 +95,13 @@ std::string_view ExtentKindName(ExtentKind kind) {
   return "?";
 }
 
+std::string LayoutReport::NoteOn(std::string_view field_name) const {
+  for (const auto& [name, note] : field_notes) {
+    if (name == field_name) return note;
+  }
+  return "";
+}
+
 bool LayoutReport::Has(ProblemKind kind, uint64_t offset_bytes) const {
   return std::any_of(problems.begin(), problems.end(),
                      [&](const Problem& p) { return p.kind == kind && p.offset_bytes == offset_bytes; });

@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "harness/check/byte_source.h"
@@ -156,6 +157,7 @@ struct CheckOptions {
 
 struct LayoutReport {
   std::string layout;        // the checker that decoded it ("6", "8"); "" when none recognised the image
+  std::string description;   // one line on the layout, for tools ("segmented page map, shadow paging")
   uint64_t source_bytes = 0;
   bool decoded = false;      // a registered layout's superblock was found; the fields below are meaningful
   SuperblockFields superblock;
@@ -163,9 +165,15 @@ struct LayoutReport {
   std::vector<PageMapping> mappings;   // every logical page that resolves to stored bytes, ascending
   std::vector<Extent> extents;         // everything the active superblock reaches, ascending offset
   SpaceAccounting space;
+  std::string space_formula;  // how the layout estimates active space, in words, for inspect
+  // What a common field means in this layout, by field name, for inspect ("page_table_offset": "the root
+  // table"); fields without a note are shown bare.
+  std::vector<std::pair<std::string, std::string>> field_notes;
   std::vector<Problem> problems;
   uint64_t problems_suppressed = 0;
 
+  // The note on `field`, or "".
+  std::string NoteOn(std::string_view field) const;
   bool ok() const { return problems.empty() && problems_suppressed == 0; }
   // True iff some problem of `kind` was reported at `offset_bytes`.
   bool Has(ProblemKind kind, uint64_t offset_bytes) const;

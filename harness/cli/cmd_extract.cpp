@@ -76,7 +76,7 @@ int RunExtract(int argc, char** argv, int first) {
   const check::SuperblockFields& sb = layout.superblock;
   std::cout << "extract: wrote " << out_path << ": " << Bytes(database.size()) << ", "
             << Count(sb.logical_pages(), "page") << " of " << sb.page_size << " bytes (" << layout.space.mapped_pages << " mapped), last_tx_id "
-            << sb.last_tx_id << ", from " << image_path << " " << target.Describe()
+            << sb.last_tx_id << ", layout " << layout.layout << ", from " << image_path << " " << target.Describe()
             << (clean ? "" : " (salvaged from a damaged image)") << "\n";
   return clean ? kExitPass : kExitViolation;
 }

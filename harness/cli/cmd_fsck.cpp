@@ -16,9 +16,10 @@ constexpr const char* kUsage = "IMAGE [--memory-id N | --raw] [--json]";
 constexpr const char* kDescription =
     "Validates an image file with the independent checker (harness/check), which shares no code with the\n"
     "library's decoder. IMAGE is a raw stable memory dump, such as a canister snapshot's stable_memory.bin:\n"
-    "the MemoryManager header is checked, then the database on --memory-id (default 120) as layout 6\n"
-    "(superblock, root and segment tables, page map, overlaps, bounds). With --raw, IMAGE is one bare\n"
-    "virtual memory (the database's own bytes) and only the layout is checked.\n"
+    "the MemoryManager header is checked, then the database on --memory-id (default 120) by the checker of\n"
+    "the layout its superblock names (detected from the magic and version it stores: the superblock, the\n"
+    "page map or pages in place, overlaps, bounds). With --raw, IMAGE is one bare virtual memory (the\n"
+    "database's own bytes) and only the layout is checked.\n"
     "\n"
     "Every problem is printed on its own line: where (the MemoryManager header of the stable memory, or\n"
     "the database's memory), the offset in that scope in decimal and hex, the offset in the file when it\n"
@@ -44,6 +45,8 @@ int RunFsck(int argc, char** argv, int first) {
 
   if (args.has("json")) {
     std::cout << "{" << ImageJsonMembers(image) << ",\n  \"clean\": " << (clean ? "true" : "false")
+              << ",\n  \"layout\": "
+              << (image.layout_checked() && image.layout().decoded ? "\"" + image.layout().layout + "\"" : "null")
               << ",\n  \"memory_manager\": " << ManagerJson(image)
               << ",\n  \"layout_checked\": " << (image.layout_checked() ? "true" : "false")
               << ",\n  \"superblock\": " << (image.layout_checked() ? SuperblockJson(image.layout()) : "null")
@@ -54,17 +57,27 @@ int RunFsck(int argc, char** argv, int first) {
   }
 
   std::cout << "fsck " << ImageSummaryLine(image) << "\n";
-  std::cout << "checking " << target.Describe() << " as layout 6\n";
+  if (!image.layout_checked()) {
+    std::cout << "checking " << target.Describe() << ": not located\n";
+  } else if (image.layout().decoded) {
+    std::cout << "checking " << target.Describe() << " as layout " << image.layout().layout
+              << " (detected from its superblock)\n";
+  } else {
+    std::cout << "checking " << target.Describe() << ": no superblock of a registered layout (" +
+                     check::CheckerRegistry::Global().Names() + ")\n";
+  }
   for (const LocatedProblem& p : problems) std::cout << FormatLocatedProblem(p) << "\n";
   if (image.problems_suppressed() > 0) {
     std::cout << "(" << image.problems_suppressed() << " more problems not listed)\n";
   }
   if (clean) {
     const check::SuperblockFields& sb = image.layout().superblock;
-    std::cout << "fsck: clean: " << image.path() << " " << target.Describe() << ": db_size " << sb.db_size << " ("
-              << Count(sb.logical_pages(), "page") << "), last_tx_id " << sb.last_tx_id << ", "
-              << Count(image.layout().space.mapped_pages, "page") << " mapped in "
-              << Count(image.layout().space.segments, "segment") << "\n";
+    std::cout << "fsck: clean: " << image.path() << " " << target.Describe() << ": layout " << image.layout().layout
+              << ", db_size " << sb.db_size << " (" << Count(sb.logical_pages(), "page") << "), last_tx_id "
+              << sb.last_tx_id << ", " << Count(image.layout().space.mapped_pages, "page") << " mapped"
+              << (image.layout().space.segments > 0 ? " in " + Count(image.layout().space.segments, "segment")
+                                                      : std::string())
+              << "\n";
     return kExitPass;
   }
   const std::string hint = image.TargetHint();

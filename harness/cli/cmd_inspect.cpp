@@ -4,6 +4,7 @@
 // Exit 0 when the checker finds nothing wrong, 1 when it does (everything decodable is still shown), 2 for bad
 // input. The file is opened read-only.
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "harness/cli/args.h"
@@ -17,16 +18,16 @@ namespace stablevfs::cli {
 using json::JsonString;
 namespace {
 
-namespace l6 = check::layout6;
 
 constexpr const char* kUsage = "IMAGE [--memory-id N | --raw] [--svg FILE] [--json] [--full]";
 
 constexpr const char* kDescription =
-    "Shows what an image file holds, as the independent checker decodes it: the MemoryManager's memories\n"
-    "(unless --raw), every superblock field, the page map (runs of logical pages stored back to back are\n"
-    "shown as one line; segment and root tables with their offsets) and the space: allocated, active and\n"
-    "orphaned bytes with the compaction advice of the original (an estimate), and what a scan of the\n"
-    "memory finds outside the active image (orphan: written bytes no longer reached; unused: zeros).\n"
+    "Shows what an image file holds, as the independent checker of its layout decodes it (the layout is\n"
+    "detected from the superblock's magic and version): the MemoryManager's memories (unless --raw), every\n"
+    "superblock field with what it means in that layout, the page map (runs of logical pages stored back\n"
+    "to back are shown as one line; map tables with their offsets) and the space: allocated, active and\n"
+    "orphaned bytes with the layout's compaction advice (an estimate), and what a scan of the memory finds\n"
+    "outside the active image (orphan: written bytes no longer reached; unused: zeros).\n"
     "\n"
     "--svg FILE writes a picture of the memory: one row per 64 KiB, coloured by superblock, live pages,\n"
     "root and segment tables, orphans and unused space, with problems outlined in red. Problems are\n"
@@ -52,7 +53,7 @@ std::vector<PageRun> PageRuns(const check::LayoutReport& layout) {
     if (m.logical_page < next) continue;  // defensive: mappings are ascending and unique
     unmapped_until(std::min(m.logical_page, logical_pages));
     if (!runs.empty() && runs.back().first_offset && runs.back().last_page + 1 == m.logical_page &&
-        *runs.back().first_offset + (m.logical_page - runs.back().first_page) * l6::kPageBytes == m.physical_offset) {
+        *runs.back().first_offset + (m.logical_page - runs.back().first_page) * check::kPageBytes == m.physical_offset) {
       runs.back().last_page = m.logical_page;
     } else {
       runs.push_back(PageRun{m.logical_page, m.logical_page, m.physical_offset});
@@ -71,7 +72,7 @@ std::string RunText(const PageRun& run) {
   if (!run.first_offset) return pages + " unmapped (reads as zeros)";
   const uint64_t count = run.last_page - run.first_page + 1;
   if (count == 1) return pages + " -> " + Hex(*run.first_offset);
-  return pages + " -> " + Hex(*run.first_offset) + ".." + Hex(*run.first_offset + (count - 1) * l6::kPageBytes) +
+  return pages + " -> " + Hex(*run.first_offset) + ".." + Hex(*run.first_offset + (count - 1) * check::kPageBytes) +
          " (" + std::to_string(count) + " pages back to back)";
 }
 
@@ -91,22 +92,25 @@ void PrintAbbreviated(std::ostream& out, const std::vector<std::string>& lines, 
 std::string FlagText(uint64_t flags) {
   std::string names;
   auto add = [&](const char* name) { names += (names.empty() ? "" : ", ") + std::string(name); };
-  if (flags & l6::kFlagImporting) add("importing");
-  if (flags & l6::kFlagChecksumStale) add("checksum stale");
-  if (flags & l6::kFlagChecksumRefreshing) add("checksum refreshing");
-  if (flags & ~l6::kKnownFlags) add("unknown bits");
+  if (flags & check::kFlagImporting) add("importing");
+  if (flags & check::kFlagChecksumStale) add("checksum stale");
+  if (flags & check::kFlagChecksumRefreshing) add("checksum refreshing");
+  if (flags & ~check::kKnownFlags) add("unknown bits");
   return Hex(flags) + (names.empty() ? "" : " (" + names + ")");
 }
 
 void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
-  const check::SuperblockFields& sb = image.layout().superblock;
-  const std::optional<uint64_t> file_at = image.FileOffset(0);
-  out << "superblock (memory offset 0" << (file_at && !image.target().raw ? ", file " + Hex(*file_at) : "")
-      << "):\n";
-  auto field = [&](const char* name, const std::string& value) {
-    std::string left = std::string("  ") + name;
+  const check::LayoutReport& layout = image.layout();
+  const check::SuperblockFields& sb = layout.superblock;
+  const std::optional<uint64_t> file_at = image.FileOffset(sb.offset_bytes);
+  out << "superblock of layout " << layout.layout << (layout.description.empty() ? "" : ": " + layout.description)
+      << " (memory offset " << sb.offset_bytes
+      << (file_at && !image.target().raw ? ", file " + Hex(*file_at) : "") << "):\n";
+  auto field = [&](const std::string& name, const std::string& value) {
+    std::string left = "  " + name;
     left.resize(std::max<size_t>(left.size() + 1, 24), ' ');
-    out << left << value << "\n";
+    const std::string note = layout.NoteOn(name);
+    out << left << value << (note.empty() ? "" : " (" + note + ")") << "\n";
   };
   field("magic", "ICSQLITE");
   field("version", std::to_string(sb.version));
@@ -115,8 +119,8 @@ void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
   field("schema_version", std::to_string(sb.schema_version));
   field("last_tx_id", std::to_string(sb.last_tx_id));
   field("flags", FlagText(sb.flags));
-  field("checksum", Hex(sb.checksum) + ((sb.flags & l6::kFlagChecksumStale) ? " (stale)" : ""));
-  if ((sb.flags & l6::kFlagImporting) || sb.import_total_size || sb.import_written_until || sb.import_base_offset ||
+  field("checksum", Hex(sb.checksum) + ((sb.flags & check::kFlagChecksumStale) ? " (stale)" : ""));
+  if ((sb.flags & check::kFlagImporting) || sb.import_total_size || sb.import_written_until || sb.import_base_offset ||
       sb.import_expected_checksum) {
     field("import", std::to_string(sb.import_written_until) + " of " + std::to_string(sb.import_total_size) +
                         " bytes staged at " + Hex(sb.import_base_offset) + ", expected checksum " +
@@ -124,7 +128,7 @@ void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
   } else {
     field("import", "none");
   }
-  if ((sb.flags & l6::kFlagChecksumRefreshing) || sb.checksum_refresh_offset || sb.checksum_refresh_hash ||
+  if ((sb.flags & check::kFlagChecksumRefreshing) || sb.checksum_refresh_offset || sb.checksum_refresh_hash ||
       sb.checksum_refresh_tx_id) {
     field("checksum refresh", "at " + std::to_string(sb.checksum_refresh_offset) + ", partial hash " +
                                   Hex(sb.checksum_refresh_hash) + ", tx " + std::to_string(sb.checksum_refresh_tx_id));
@@ -132,9 +136,10 @@ void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
     field("checksum refresh", "none");
   }
   field("db_base_offset", Hex(sb.db_base_offset));
-  field("page_table_offset", Hex(sb.page_table_offset) + " (the root table)");
-  field("root entries", std::to_string(sb.page_count) + " (segments of 256 pages)");
+  field("page_table_offset", Hex(sb.page_table_offset));
+  field("page_count", std::to_string(sb.page_count));
   field("layout_version", std::to_string(sb.layout_version));
+  for (const check::LayoutField& f : sb.layout_fields) field(f.name, std::to_string(f.value));
   field("meta_checksum", Hex(sb.meta_checksum) + (sb.meta_checksum == sb.computed_meta_checksum
                                                        ? " (matches)"
                                                        : " (MISMATCH: computed " + Hex(sb.computed_meta_checksum) + ")"));
@@ -144,20 +149,29 @@ void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
   const check::LayoutReport& layout = image.layout();
   const check::SuperblockFields& sb = layout.superblock;
   out << "page map: " << layout.space.mapped_pages << " of " << Count(sb.logical_pages(), "logical page")
-      << " mapped, " << Count(layout.space.segments, "segment") << "\n";
+      << " mapped" << (layout.space.segments > 0 ? ", " + Count(layout.space.segments, "segment") : std::string())
+      << "\n";
+  // The map tables the checker placed (a layout that keeps pages in place has none), then each root entry,
+  // present or absent, as the checker decoded them.
   std::vector<std::string> tables;
-  if (sb.page_count > 0 || sb.page_table_offset != 0) {
-    tables.push_back("root table        " + Hex(sb.page_table_offset) + " +" +
-                     std::to_string(sb.page_count * l6::kEntryBytes) + " (" + std::to_string(sb.page_count) +
-                     (sb.page_count == 1 ? " entry)" : " entries)"));
+  for (const check::Extent& extent : layout.extents) {
+    if (extent.kind != check::ExtentKind::kRootTable) continue;
+    tables.push_back("root table        " + Hex(extent.offset_bytes) + " +" + std::to_string(extent.length_bytes) +
+                     " (" + Count(layout.root_entries.size(), "entry") + ")");
+  }
+  std::map<uint64_t, const check::Extent*> segment_extents;
+  for (const check::Extent& extent : layout.extents) {
+    if (extent.kind == check::ExtentKind::kSegmentTable) segment_extents.emplace(extent.index, &extent);
   }
   for (size_t i = 0; i < layout.root_entries.size(); ++i) {
     std::string name = "segment " + std::to_string(i);
     name.resize(std::max<size_t>(name.size() + 1, 18), ' ');
     const uint64_t at = layout.root_entries[i];
-    tables.push_back(name + (at == 0 ? std::string("absent (its 256 pages read as zeros)")
-                                     : Hex(at) + " +" + std::to_string(l6::kSegmentTableBytes) + "  <- root[" +
-                                           std::to_string(i) + "] at " + Hex(sb.page_table_offset + 8 * i)));
+    const auto placed = segment_extents.find(i);
+    const std::string length = placed != segment_extents.end() ? std::to_string(placed->second->length_bytes) : "?";
+    tables.push_back(name + (at == 0 ? std::string("absent (its pages read as zeros)")
+                                     : Hex(at) + " +" + length + "  <- root[" + std::to_string(i) + "] at " +
+                                           Hex(sb.page_table_offset + 8 * i)));
   }
   PrintAbbreviated(out, tables, full, "segment tables");
   std::vector<std::string> runs;
@@ -165,8 +179,10 @@ void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
   PrintAbbreviated(out, runs, full, "runs of pages");
 }
 
-void PrintEstimate(std::ostream& out, const check::SpaceAccounting& space) {
-  out << "space (the original's estimate: active = 64 KiB + 16 KiB per mapped page + 2056 bytes per segment):\n";
+void PrintEstimate(std::ostream& out, const check::LayoutReport& layout) {
+  const check::SpaceAccounting& space = layout.space;
+  out << "space (the layout's estimate" << (layout.space_formula.empty() ? "" : ": " + layout.space_formula)
+      << "):\n";
   out << "  allocated         " << Bytes(space.allocated_bytes) << "\n";
   out << "  active            " << Bytes(space.active_bytes) << "\n";
   out << "  orphan            " << Bytes(space.orphan_bytes) << ", " << Percent(space.orphan_ratio_bp)
@@ -179,7 +195,7 @@ void PrintEstimate(std::ostream& out, const check::SpaceAccounting& space) {
 
 void PrintSpace(std::ostream& out, const check::LayoutReport& layout, const std::vector<Region>& regions) {
   // Without a superblock there is no active image to estimate against; the scan below still says what is there.
-  if (layout.decoded) PrintEstimate(out, layout.space);
+  if (layout.decoded) PrintEstimate(out, layout);
   const std::vector<uint64_t> bytes = BytesByKind(regions);
   auto of = [&](RegionKind kind) { return bytes[static_cast<size_t>(kind)]; };
   out << "space (measured: what the active superblock reaches, and what the rest of the memory holds):\n";
@@ -202,7 +218,9 @@ std::string InspectJson(const CheckedImage& image, const std::vector<Region>& re
     return out + ",\n  \"layout_checked\": false,\n  \"problems\": " + ProblemsJson(problems) + "}\n";
   }
   const check::LayoutReport& layout = image.layout();
-  out += ",\n  \"layout_checked\": true,\n  \"memory_bytes\": " + std::to_string(image.memory().size_bytes());
+  out += ",\n  \"layout_checked\": true,\n  \"layout\": " +
+         (layout.decoded ? JsonString(layout.layout) : std::string("null")) +
+         ",\n  \"memory_bytes\": " + std::to_string(image.memory().size_bytes());
   out += ",\n  \"superblock\": " + SuperblockJson(layout);
   out += ",\n  \"segments\": [";
   for (size_t i = 0; i < layout.root_entries.size(); ++i) {
@@ -245,7 +263,7 @@ void WriteSvg(const std::string& path, const CheckedImage& image, const std::vec
                         std::to_string(layout.space.mapped_pages) + " mapped, orphan estimate " +
                         Percent(layout.space.orphan_ratio_bp);
   } else {
-    options.subtitle += "; no layout-6 superblock";
+    options.subtitle += "; no superblock of a registered layout";
   }
   const std::string scope = image.MemoryScope();
   for (const LocatedProblem& p : problems) {
@@ -310,7 +328,8 @@ int RunInspect(int argc, char** argv, int first) {
       out << "\n";
       PrintPageMap(out, image, args.has("full"));
     } else {
-      out << "no layout-6 superblock (no ICSQLITE magic at memory offset 0)\n";
+      out << "no superblock of a registered layout (" << check::CheckerRegistry::Global().Names()
+          << ") at memory offset 0\n";
     }
     out << "\n";
     PrintSpace(out, image.layout(), regions);

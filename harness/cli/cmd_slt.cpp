@@ -15,6 +15,7 @@
 #include "failpoints/spec.h"
 #include "harness/cli/args.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/layout_option.h"
 #include "harness/sim/sim_failpoints.h"
 #include "harness/slt/report.h"
 #include "harness/slt/runner.h"
@@ -23,17 +24,17 @@
 namespace stablevfs::cli {
 
 int RunSlt(int argc, char** argv, int first) {
-  Args args("slt",
-            {
+  std::vector<OptionSpec> specs = {
                 {"faults", true, "SPEC", "failpoints armed while the records run, e.g. 'sqlite.step=1%error'", ""},
                 {"seed", true, "S", "seed of the failpoint PRNG and of the simulated memory's faults", "0"},
                 {"json", true, "FILE", "also write a machine-readable report to FILE", ""},
                 {"max-failures", true, "N", "failures and notes shown per file (all are counted)", "5"},
-            },
-            argc, argv, first);
+  };
+  AddLayoutOption(specs, /*allow_all=*/false, "the layout of the VFS database");
+  Args args("slt", specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(
-        "FILE... [--faults SPEC] [--seed S] [--json FILE] [--max-failures N]",
+        "FILE... [--layout NAME] [--faults SPEC] [--seed S] [--json FILE] [--max-failures N]",
         "Runs sqllogictest files through the icstable VFS (one canister message per record, on simulated stable\n"
         "memory) and through stock SQLite of the same version side by side, from an empty database per file.\n"
         "Every statement must succeed or fail on both, and every query must give the same rendered values and\n"
@@ -51,6 +52,7 @@ int RunSlt(int argc, char** argv, int first) {
 
   slt::RunOptions options;
   options.seed = args.get_u64("seed", 0);
+  options.layout = &LayoutFromArgs(args);
   options.details_max = static_cast<size_t>(args.get_u64("max-failures", 5));
   const std::optional<std::string> faults_text = args.get("faults");
   if (faults_text) {

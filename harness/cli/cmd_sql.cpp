@@ -20,6 +20,7 @@
 #include "harness/cli/hits_file.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
+#include "harness/cli/layout_option.h"
 #include "harness/cli/sql_text.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/sim/sim_stable_memory.h"
@@ -32,13 +33,16 @@ namespace stablevfs::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "IMAGE [SQL...] [--memory-id N | --raw] [--mode column|list] [--null TEXT] [--failpoints SPEC] [--hits FILE]";
+    "IMAGE [SQL...] [--memory-id N | --raw] [--layout NAME] [--mode column|list] [--null TEXT]\n"
+    "       [--bucket-pages N] [--failpoints SPEC] [--hits FILE]";
 
 constexpr const char* kDescription =
     "Runs SQL on the database in an image file, through the library (lib/db), as a canister would.\n"
     "IMAGE is created when it does not exist: a stable memory with a MemoryManager and an empty database\n"
     "on --memory-id (default 120), or with --raw a bare virtual memory holding only the database. An\n"
-    "existing IMAGE must be such a file (a canister snapshot's stable_memory.bin is one).\n"
+    "existing IMAGE must be such a file (a canister snapshot's stable_memory.bin is one). A new database\n"
+    "gets the layout --layout names (default 6); an existing one keeps its own, detected from its\n"
+    "superblock (naming another with --layout is refused).\n"
     "\n"
     "The SQL comes from the arguments (each may hold several statements) or, when there are none, from\n"
     "standard input. Statements are split as the sqlite3 shell splits them (sqlite3_complete), and each\n"
@@ -87,6 +91,7 @@ int RunSql(int argc, char** argv, int first) {
                    "MemoryManager bucket size in 64 KiB pages, for a new image only", "128"});
   specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error", ""});
   specs.push_back({"hits", true, "FILE", "write the run's failpoint hit counts here", std::string(kDefaultHitsPath)});
+  AddLayoutOption(specs, /*allow_all=*/false, "the layout of a new database");
   const Args args("sql", specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(kUsage, kDescription);
@@ -101,6 +106,7 @@ int RunSql(int argc, char** argv, int first) {
   }
   const OutputMode mode = mode_text == "list" ? OutputMode::kList : OutputMode::kColumn;
   const std::string null_text = args.get_or("null", "");
+  const LayoutInfo& layout = LayoutFromArgs(args);
   const uint64_t bucket_pages = args.get_u64("bucket-pages", MemoryManager::kDefaultBucketSizePages);
   if (bucket_pages == 0 || bucket_pages > 0xFFFF) throw UsageError("--bucket-pages: expected 1..65535");
   if (target.raw && args.has("bucket-pages")) {
@@ -148,9 +154,9 @@ int RunSql(int argc, char** argv, int first) {
   }
   const bool fresh = bytes.empty();  // a new (or zero-length) file: the MemoryManager and database get created
   if (!fresh && !target.raw && !(bytes.size() >= 3 && bytes[0] == 'M' && bytes[1] == 'G' && bytes[2] == 'R')) {
-    const bool layout6 = bytes.size() >= 8 && std::string(bytes.begin(), bytes.begin() + 8) == "ICSQLITE";
+    const bool superblock = bytes.size() >= 8 && std::string(bytes.begin(), bytes.begin() + 8) == "ICSQLITE";
     throw UsageError(path + ": not a MemoryManager image (no \"MGR\" at offset 0)" +
-                     (layout6 ? std::string("; it starts with a layout-6 superblock: add --raw")
+                     (superblock ? std::string("; it starts with a database superblock: add --raw")
                               : std::string("; use --raw for a bare virtual memory")) +
                      "; the file was not changed");
   }
@@ -181,13 +187,24 @@ int RunSql(int argc, char** argv, int first) {
     db_memory = vm.value();
   }
   new_memory = db_memory->size_pages() == 0;
-  Result<std::unique_ptr<Db>> opened_db = Db::Init(*db_memory);
+  Db::Options db_options;
+  db_options.layout = &layout;
+  Result<std::unique_ptr<Db>> opened_db = Db::Init(*db_memory, std::move(db_options));
   if (!opened_db.ok()) {
     throw UsageError(path + ": " + target.Describe() + " holds no database the library can open: " +
                      opened_db.status().ToString() + "; the file was not changed (run 'stablevfs fsck " + path +
                      (target.raw ? " --raw" : "") + "' for every problem)");
   }
   std::unique_ptr<Db> db = std::move(opened_db.value());
+  if (args.has("layout")) {
+    Result<DbMeta> meta = db->GetMeta();
+    if (meta.ok() && meta->layout != layout.name) {
+      throw UsageError(path + ": " + target.Describe() + " holds a layout " + meta->layout +
+                       " database, not layout " + layout.name +
+                       "; an existing database keeps its layout (drop --layout; to change it, convert the image); "
+                       "the file was not changed");
+    }
+  }
   if (new_memory && !fresh) {
     std::cerr << "stablevfs sql: note: " << target.Describe() << " of " << path
               << " was empty; a new database is created there if a statement commits\n";

@@ -174,7 +174,7 @@ std::string FormatLocatedProblem(const LocatedProblem& located) {
 CheckedImage::CheckedImage(std::string path, ImageTarget target, const check::CheckOptions& options)
     : path_(std::move(path)), target_(target), file_(OpenImageReadOnly(path_)) {
   if (target_.raw) {
-    raw_layout_ = check::CheckLayout6(*file_, options);
+    raw_layout_ = check::CheckImage(*file_, options);
     return;
   }
   dump_ = check::CheckStableMemoryDump(*file_, target_.memory_id, options);
@@ -241,7 +241,7 @@ std::string CheckedImage::TargetHint() const {
       uint8_t magic[8] = {};
       file_->Read(0, magic);
       if (std::memcmp(magic, "ICSQLITE", 8) == 0) {
-        return "hint: the file starts with a layout-6 superblock (\"ICSQLITE\"): it is a bare virtual memory; "
+        return "hint: the file starts with a database superblock (\"ICSQLITE\"): it is a bare virtual memory; "
                "add --raw";
       }
     }

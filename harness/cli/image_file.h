@@ -24,7 +24,8 @@
 #include <vector>
 
 #include "harness/check/byte_source.h"
-#include "harness/check/layout6_check.h"
+#include "harness/check/checker_registry.h"
+#include "harness/check/layout_report.h"
 #include "harness/check/memory_manager_check.h"
 #include "harness/check/problem.h"
 #include "harness/cli/args.h"
@@ -81,7 +82,8 @@ std::string FormatLocatedProblem(const LocatedProblem& located);
 class CheckedImage {
  public:
   // Opens `path` read-only (OpenImageReadOnly: UsageError for a missing, unreadable or mis-sized file) and
-  // checks the MemoryManager header (unless raw) and the layout-6 image of `target`.
+  // checks the MemoryManager header (unless raw) and the database image of `target` with the checker its
+  // superblock asks for (check::CheckImage: the layout is detected from the stored magic and version).
   CheckedImage(std::string path, ImageTarget target, const check::CheckOptions& options = {});
   CheckedImage(const CheckedImage&) = delete;
   CheckedImage& operator=(const CheckedImage&) = delete;

@@ -124,22 +124,27 @@ std::string SuperblockJson(const check::LayoutReport& layout) {
     return std::string(", \"") + name + "\": " + std::to_string(value);
   };
   auto hex = [](const char* name, uint64_t value) { return std::string(", \"") + name + "\": \"" + Hex(value) + "\""; };
-  std::string out = "{\"magic\": \"ICSQLITE\"";
+  std::string out = "{\"layout\": " + JsonString(layout.layout) + ", \"magic\": \"ICSQLITE\"";
   out += num("version", sb.version) + num("page_size", sb.page_size) + num("db_size", sb.db_size);
   out += num("logical_pages", sb.logical_pages()) + num("schema_version", sb.schema_version);
   out += num("last_tx_id", sb.last_tx_id) + num("flags", sb.flags);
-  out += ", \"importing\": " + std::string((sb.flags & check::layout6::kFlagImporting) ? "true" : "false");
-  out += ", \"checksum_stale\": " + std::string((sb.flags & check::layout6::kFlagChecksumStale) ? "true" : "false");
+  out += ", \"importing\": " + std::string((sb.flags & check::kFlagImporting) ? "true" : "false");
+  out += ", \"checksum_stale\": " + std::string((sb.flags & check::kFlagChecksumStale) ? "true" : "false");
   out += ", \"checksum_refreshing\": " +
-         std::string((sb.flags & check::layout6::kFlagChecksumRefreshing) ? "true" : "false");
+         std::string((sb.flags & check::kFlagChecksumRefreshing) ? "true" : "false");
   out += hex("checksum", sb.checksum) + hex("import_expected_checksum", sb.import_expected_checksum);
   out += num("import_written_until", sb.import_written_until) + num("import_total_size", sb.import_total_size);
   out += num("import_base_offset", sb.import_base_offset) + num("checksum_refresh_offset", sb.checksum_refresh_offset);
   out += hex("checksum_refresh_hash", sb.checksum_refresh_hash) + num("checksum_refresh_tx_id", sb.checksum_refresh_tx_id);
   out += num("db_base_offset", sb.db_base_offset) + num("page_table_offset", sb.page_table_offset);
-  out += num("root_entries", sb.page_count) + num("layout_version", sb.layout_version);
+  out += num("root_entries", sb.page_count) + num("page_count", sb.page_count) +
+         num("layout_version", sb.layout_version);
   out += hex("meta_checksum", sb.meta_checksum) + hex("computed_meta_checksum", sb.computed_meta_checksum);
-  return out + "}";
+  out += ", \"layout_fields\": {";
+  for (size_t i = 0; i < sb.layout_fields.size(); ++i) {
+    out += (i == 0 ? "" : ", ") + JsonString(sb.layout_fields[i].name) + ": " + std::to_string(sb.layout_fields[i].value);
+  }
+  return out + "}}";
 }
 
 std::string SpaceJson(const check::SpaceAccounting& space) {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/check/layout6_check.h"
+#include "harness/check/layout_report.h"
 #include "harness/check/memory_manager_check.h"
 #include "harness/cli/args.h"
 #include "harness/cli/image_file.h"

@@ -8,10 +8,9 @@ namespace stablevfs::cli {
 namespace {
 
 using check::ExtentKind;
-namespace l6 = check::layout6;
 
 // The granule in which unreached bytes are judged written (orphan) or not (unused): a page.
-constexpr uint64_t kGranuleBytes = l6::kPageBytes;
+constexpr uint64_t kGranuleBytes = check::kPageBytes;
 
 // Drawing geometry, in SVG user units (pixels).
 constexpr int kMargin = 16;
@@ -126,13 +125,15 @@ std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check:
   if (report.decoded) {
     for (const check::Extent& extent : report.extents) {
       switch (extent.kind) {
-        case ExtentKind::kSuperblock:
-          add(RegionKind::kSuperblock, extent.offset_bytes, std::min(extent.length_bytes, l6::kSuperblockBytes), 0);
-          if (extent.length_bytes > l6::kSuperblockBytes) {
-            add(RegionKind::kSuperblockRegion, extent.offset_bytes + l6::kSuperblockBytes,
-                extent.length_bytes - l6::kSuperblockBytes, 0);
+        case ExtentKind::kSuperblock: {
+          // The encoded superblock (as long as the layout's encoding is), then the rest of its region.
+          const uint64_t encoded = std::min<uint64_t>(extent.length_bytes, report.superblock.raw.size());
+          add(RegionKind::kSuperblock, extent.offset_bytes, encoded, 0);
+          if (extent.length_bytes > encoded) {
+            add(RegionKind::kSuperblockRegion, extent.offset_bytes + encoded, extent.length_bytes - encoded, 0);
           }
           break;
+        }
         case ExtentKind::kRootTable: add(RegionKind::kRootTable, extent.offset_bytes, extent.length_bytes, 0); break;
         case ExtentKind::kSegmentTable:
           add(RegionKind::kSegmentTable, extent.offset_bytes, extent.length_bytes, extent.index);
@@ -141,7 +142,7 @@ std::vector<Region> ClassifyMemory(const check::ByteSource& memory, const check:
       }
     }
     const check::SuperblockFields& sb = report.superblock;
-    if ((sb.flags & l6::kFlagImporting) != 0 && sb.import_total_size > 0) {
+    if ((sb.flags & check::kFlagImporting) != 0 && sb.import_total_size > 0) {
       add(RegionKind::kImportStaging, sb.import_base_offset, sb.import_total_size, 0);
     }
   }
@@ -300,7 +301,7 @@ std::string RenderMemorySvg(const std::vector<Region>& regions, uint64_t memory_
       } else if (kind == RegionKind::kRootTable) {
         label = "R";
       } else if (kind == RegionKind::kSuperblockRegion) {
-        label = "superblock region (unused by layout 6)";
+        label = "superblock region (reserved, unused)";
       } else if (kind == RegionKind::kImportStaging) {
         label = "import staging";
       }

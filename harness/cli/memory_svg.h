@@ -1,4 +1,4 @@
-// The memory map of a layout-6 virtual memory, and its picture as an SVG file (`stablevfs inspect --svg`).
+// The memory map of a database's virtual memory, and its picture as an SVG file (`stablevfs inspect --svg`).
 //
 // ClassifyMemory cuts the memory into regions by what they hold: the superblock and the rest of its 64 KiB
 // region, the root table, segment tables and live pages that the active superblock reaches (from the
@@ -23,13 +23,13 @@
 #include <vector>
 
 #include "harness/check/byte_source.h"
-#include "harness/check/layout6_check.h"
+#include "harness/check/layout_report.h"
 
 namespace stablevfs::cli {
 
 enum class RegionKind : uint8_t {
-  kSuperblock,        // the 152-byte superblock
-  kSuperblockRegion,  // the rest of [0, 64 KiB): reserved for the superblock, unused by layout 6
+  kSuperblock,        // the encoded superblock (as many bytes as the layout's encoding has)
+  kSuperblockRegion,  // the rest of the superblock region: reserved, unused
   kRootTable,
   kSegmentTable,
   kPage,              // a live 16 KiB page; index = logical page number

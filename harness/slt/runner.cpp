@@ -199,7 +199,7 @@ class FaultScope {
 class FileRun {
  public:
   FileRun(const Script& script, const RunOptions& options)
-      : script_(script), options_(options), stock_(), vfs_(options.seed) {
+      : script_(script), options_(options), stock_(), vfs_(options.seed, options.layout) {
     report_.file = script.file;
   }
 

@@ -48,6 +48,7 @@
 
 #include "failpoints/spec.h"
 #include "harness/slt/script.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::slt {
 
@@ -56,6 +57,7 @@ struct RunOptions {
   std::optional<fp::Spec> faults;  // armed per file; nullopt leaves this thread's registry alone
   uint64_t seed = 0;               // the failpoint PRNG seed and the simulated memory's fault seed
   size_t details_max = 5;          // failures and notes kept (with their text) per file
+  const LayoutInfo* layout = nullptr;  // the VFS database's registered layout (null: the default)
 };
 
 // One thing found in one record.

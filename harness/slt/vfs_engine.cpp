@@ -14,16 +14,17 @@ namespace {
 // Every TEMP schema entry; type and name are never NULL in sqlite_temp_schema.
 constexpr const char* kTempSchemaSql = "SELECT type, name FROM sqlite_temp_schema ORDER BY type, name";
 
-sim::CanisterOptions Options(uint64_t seed) {
+sim::CanisterOptions Options(uint64_t seed, const LayoutInfo* layout) {
   sim::CanisterOptions options;
   options.seed = seed;
+  options.layout = layout;
   options.cost_accounting = false;
   return options;
 }
 
 }  // namespace
 
-VfsEngine::VfsEngine(uint64_t seed) : canister_(Options(seed)) {
+VfsEngine::VfsEngine(uint64_t seed, const LayoutInfo* layout) : canister_(Options(seed, layout)) {
   if (canister_.db() == nullptr) {
     throw std::runtime_error("cannot create the VFS database: " + canister_.init_status().ToString());
   }

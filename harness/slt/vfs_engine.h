@@ -17,6 +17,7 @@
 #include "harness/model/canonical_dump.h"
 #include "harness/sim/canister.h"
 #include "lib/db/value.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::slt {
 
@@ -24,7 +25,8 @@ class VfsEngine {
  public:
   // Installs a canister with an empty database. `seed` feeds the simulated memory's seeded fault decisions.
   // Throws std::runtime_error when the database cannot be created (nothing is armed yet, so it always can).
-  explicit VfsEngine(uint64_t seed);
+  // `layout`: the registered layout of the database (null: the default).
+  explicit VfsEngine(uint64_t seed, const LayoutInfo* layout = nullptr);
 
   // Runs `sql` as one update message.
   sim::MessageResult Execute(std::string_view sql);

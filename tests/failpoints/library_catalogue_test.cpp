@@ -61,7 +61,8 @@ TEST(LibraryCatalogueTest, ListsExactlyThePermanentLibrarySites) {
             (std::vector<std::string>{"overlay.write", "overlay.truncate", "commit.capacity", "commit.page_write",
                                       "commit.page_table_write", "commit.superblock_publish", "memory.grow",
                                       "sqlite.step", "update.closure", "migrate.apply", "import.chunk", "import.finish",
-                                      "checksum.refresh_chunk", "compact.copy", "compact.publish"}));
+                                      "checksum.refresh_chunk", "compact.copy", "compact.publish",
+                                      "commit.page_write_in_place", "commit.superblock_store"}));
 }
 
 TEST(LibraryCatalogueTest, EveryEntryIsCompleteAndTakesErrorTrapCrash) {
