@@ -36,6 +36,9 @@ std::string_view ProblemKindName(ProblemKind kind) {
     case ProblemKind::kActiveStateDiffers: return "active_state_differs";
     case ProblemKind::kLogicalDiffers: return "logical_differs";
     case ProblemKind::kTxId: return "tx_id";
+    case ProblemKind::kZeroExtents: return "zero_extents";
+    case ProblemKind::kPageCount: return "page_count";
+    case ProblemKind::kDbBaseOffset: return "db_base_offset";
   }
   return "unknown";
 }

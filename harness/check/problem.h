@@ -18,17 +18,17 @@ enum class ProblemKind : uint8_t {
   // Shape of the source itself.
   kTooSmall,           // the source cannot hold the structure it should start with
   kImageSize,          // not a whole number of 64 KiB pages
-  // Layout 6 superblock.
-  kBadMagic,           // not "ICSQLITE": not a layout-6 image at all (decoding stops)
-  kBadVersion,         // superblock version != 6
+  // Superblock of the ic-sqlite-vfs family (layout 6, and layout 8 with its own version and checksum span).
+  kBadMagic,           // not "ICSQLITE": not an image of the family at all (decoding stops)
+  kBadVersion,         // superblock version != the layout's (6, 8)
   kBadPageSize,        // page size != 16384
-  kBadLayoutVersion,   // layout_version != 6
-  kMetaChecksum,       // meta_checksum does not match bytes 0..152
+  kBadLayoutVersion,   // layout_version != the layout's (6, 8)
+  kMetaChecksum,       // meta_checksum does not match the bytes it covers (layout 6: 0..152)
   kUnknownFlags,       // flag bits other than importing / stale / refreshing
   kImportState,        // import fields inconsistent with the importing flag
   kRefreshState,       // checksum-refresh fields inconsistent with the refreshing flag
-  // Layout 6 page map.
-  kRootTable,          // root entry count and root table offset disagree
+  // Layout 6 page map (layout 8 reuses root_table and out_of_bounds for its in-place pages).
+  kRootTable,          // root entry count and root table offset disagree; layout 8: a page table where it keeps none
   kSegmentCount,       // more root entries than db_size needs
   kOutOfBounds,        // a table or page lies (partly) outside the memory
   kMisaligned,         // a table or page offset breaks the alignment rule
@@ -50,6 +50,11 @@ enum class ProblemKind : uint8_t {
   kActiveStateDiffers, // the active superblock or something the page map reaches changed
   kLogicalDiffers,     // the logical file differs from what was expected
   kTxId,               // last_tx_id went backwards, jumped, or db_size changed without a commit
+  // Layout 8 superblock (REFERENCE 3.4). Kinds are appended here, never inserted: their values and names are
+  // permanent.
+  kZeroExtents,        // zero extent count over 1,024 or past the source, or an extent list not normalized
+  kPageCount,          // page_count != ceil(db_size / 16384)
+  kDbBaseOffset,       // db_base_offset inside the superblock region or off the 16 KiB page grid
 };
 
 // The permanent short name of a kind ("bad_magic", "overlap", ...), used in reports and by tests.
