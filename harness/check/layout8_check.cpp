@@ -276,6 +276,11 @@ SuperblockFields DecodeSuperblock8(std::span<const uint8_t> raw) { return Decode
 LayoutReport CheckLayout8(const ByteSource& source, const CheckOptions& options) {
   LayoutReport report;
   report.layout = "8";
+  report.description = "pages in place, zero extents (ic-sqlite-vfs 2.x)";
+  report.space_formula = "active = 64 KiB + 16 KiB per page in place outside a zero extent";
+  report.field_notes = {{"db_base_offset", "logical page 0 lives here"},
+                        {"page_table_offset", "always 0 in this layout"},
+                        {"page_count", "ceil(db_size / 16 KiB)"}};
   ProblemCollector out(report, options.max_problems);
   const uint64_t size = source.size_bytes();
   report.source_bytes = size;
