@@ -78,6 +78,8 @@ CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records) {
   out.messages = run.messages;
   out.crash_points = run.crash_points;
   out.violation = run.first_violation;
+  out.expected = !out.ok() && config.faults.empty() &&
+                 !faults::ExpectedToSurvive(driver::LayoutOf(config.run()).atomicity, config.crash_model);
   out.hits = std::move(run.hits);
   if (keep_records || !out.ok()) out.op_list = std::move(run.ops);
   if (keep_records) out.records = std::move(run.records);
@@ -142,9 +144,22 @@ uint64_t CampaignResult::violations() const {
   return total;
 }
 
-const CaseOutcome* CampaignResult::first_violation() const {
+uint64_t CampaignResult::expected_violations() const {
+  uint64_t total = 0;
+  for (const CaseOutcome& c : cases) total += !c.ok() && c.expected ? 1 : 0;
+  return total;
+}
+
+const CaseOutcome* CampaignResult::first_violation(bool include_expected) const {
   for (const CaseOutcome& c : cases) {
-    if (!c.ok()) return &c;
+    if (!c.ok() && (include_expected || !c.expected)) return &c;
+  }
+  return nullptr;
+}
+
+const CaseOutcome* CampaignResult::first_expected(scenario::CrashModel model) const {
+  for (const CaseOutcome& c : cases) {
+    if (!c.ok() && c.expected && c.crash_model == model) return &c;
   }
   return nullptr;
 }
@@ -193,7 +208,7 @@ CampaignResult RunCampaign(const CampaignPlan& plan, const std::function<void(co
       try {
         CaseOutcome outcome = RunCounted(config, /*keep_records=*/false);
         std::lock_guard<std::mutex> lock(mutex);
-        if (!outcome.ok() && plan.stop_at_violation) {
+        if (!outcome.ok() && plan.stop_at_violation && (!outcome.expected || plan.stop_at_expected)) {
           uint64_t current = stop_after.load();
           while (position < current && !stop_after.compare_exchange_weak(current, position)) {
           }

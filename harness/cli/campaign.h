@@ -68,6 +68,9 @@ struct CaseOutcome {
   uint64_t messages = 0;      // messages sent
   uint64_t crash_points = 0;  // messages that ended trapped or crashed: a point where the message died mid-way
   std::optional<driver::FirstViolation> violation;
+  // The violation is one the layout's declared promise allows under the case's crash model (an expected
+  // failure, faults/vocabulary.h ExpectedToSurvive): reported and saved, but not a finding.
+  bool expected = false;
   std::vector<ops::Op> op_list;          // the ops run; kept when there is a violation or keep_records
   std::vector<ops::StepRecord> records;  // parallel to op_list; only with keep_records
   fp::HitSnapshot hits;                  // this case's failpoint counters (in a CampaignResult: only when !ok())
@@ -124,6 +127,9 @@ struct CampaignPlan {
   std::optional<Clock::time_point> deadline;  // no case starts after it...
   uint64_t min_cases = 0;                     // ...except the first min_cases of the shard's sequence
   bool stop_at_violation = true;
+  // With stop_at_violation: whether an expected violation (CaseOutcome::expected) stops the campaign too. A
+  // gate suite stops at it (it proves the expected failure); a fuzz campaign goes on looking for real ones.
+  bool stop_at_expected = true;
   // REQUIRES: case_count or deadline is set (or stop_at_violation and a violation is certain).
 };
 
@@ -138,9 +144,12 @@ struct CampaignResult {
 
   uint64_t messages() const;
   uint64_t crash_points() const;
-  uint64_t violations() const;
-  // The first case with a violation, or null.
-  const CaseOutcome* first_violation() const;
+  uint64_t violations() const;           // every violating case, expected ones included
+  uint64_t expected_violations() const;  // of those, the expected ones
+  // The first case with an unexpected violation (or, with `include_expected`, with any violation), or null.
+  const CaseOutcome* first_violation(bool include_expected = false) const;
+  // The first case of crash model `model` with an expected violation, or null.
+  const CaseOutcome* first_expected(scenario::CrashModel model) const;
 };
 
 // Runs the plan. `on_progress` (may be empty) is called after every finished case with the running totals,

@@ -319,14 +319,14 @@ SuiteRun Gate::Explore(const std::string& dir) {
       const bool expected = has_model && !Promised(model);
       expected_findings += expected ? 1 : 0;
       if (expected ? expected_saved[slot] || evidence_[slot] : unexpected_saved) continue;
-      const std::string where = "explore " + name + " op #" + std::to_string(finding.op_index) +
+      const std::string where = name + " op #" + std::to_string(finding.op_index) +
                                 (has_model ? " with " + finding.point->spec : std::string(" (dry run)"));
       if (!expected) {
         run.report.failure += (run.report.failure.empty() ? "" : "\n") + where + ": " +
                               finding.violations.front().property + ": " + finding.violations.front().message;
       }
       CellEvidence evidence = SaveFinding(parsed.value(), result, finding, name, expected, &run.report);
-      evidence.where = where;
+      evidence.where = "explore " + where;
       if (has_model) Record(model, evidence);
       if (expected) {
         expected_saved[slot] = true;
@@ -454,7 +454,7 @@ SuiteRun Gate::Generated(const std::string& name, const std::string& description
   // The no-fault suite arms nothing: its violations are no crash model's evidence, and always a failure.
   const bool faulted = name != "no-fault";
   const bool promised = !faulted || Promised(model);
-  if (const CaseOutcome* failed = result.first_violation()) {
+  if (const CaseOutcome* failed = result.first_violation(/*include_expected=*/true)) {
     const std::string seed_replay = "stablevfs replay --layout " + layout_.name + " --seed " + std::to_string(seed_) +
                                     " --case " + std::to_string(failed->case_index) + " --steps " +
                                     std::to_string(steps_) + " --crash-model " +
@@ -879,7 +879,7 @@ int RunCheck(int argc, char** argv, int first) {
   report.hits = hits;
   report.coverage = runs.size() == 1 ? runs.front().coverage : ComputeCoverage(hits, *layouts.front());
   try {
-    WriteHitsFile(hits_path, command_line, hits);
+    WriteHitsFile(hits_path, command_line, hits, report.layout);
   } catch (const std::exception& e) {
     std::cerr << "stablevfs check: warning: hit counts not saved: " << e.what() << "\n";
   }

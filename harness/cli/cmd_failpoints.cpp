@@ -6,6 +6,8 @@
 #include "harness/cli/args.h"
 #include "harness/cli/commands.h"
 #include "harness/cli/hits_file.h"
+#include "harness/faults/layout_sites.h"
+#include "lib/layout/layout_registry.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
 #include "harness/json/json_text.h"
@@ -68,10 +70,18 @@ int RunFailpoints(int argc, char** argv, int first) {
   std::cout << fp::FormatTable(sites, snapshot);
   std::cout << "\n" << sites.size() << " failpoints. ";
   if (hits) {
+    // Of the sites the run's layout reaches, when the file names one layout; else of every site.
+    const LayoutInfo* layout = hits->layout.empty() ? nullptr : LayoutRegistry::Global().Find(hits->layout);
+    uint64_t reachable = 0;
     uint64_t sites_hit = 0;
-    for (const fp::SiteInfo& site : sites) sites_hit += hits->snapshot.HitsOf(site.name) > 0 ? 1 : 0;
+    for (const fp::SiteInfo& site : sites) {
+      if (layout != nullptr && !faults::SiteReachedBy(site.name, *layout)) continue;
+      ++reachable;
+      sites_hit += hits->snapshot.HitsOf(site.name) > 0 ? 1 : 0;
+    }
     std::cout << "Hit counts from " << *hits_path << " (" << (hits->command.empty() ? "unknown command" : hits->command)
-              << "): " << sites_hit << " of " << sites.size() << " sites hit.\n";
+              << "): " << sites_hit << " of " << reachable << " sites hit"
+              << (layout != nullptr ? " (the sites layout " + layout->name + " reaches)" : std::string()) << ".\n";
   } else {
     std::cout << "No hit counts: there is no " << kDefaultHitsPath
               << " here (stablevfs sql, fuzz and replay write one).\n";

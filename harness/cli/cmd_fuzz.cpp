@@ -33,7 +33,10 @@ constexpr const char* kDescription =
     "seed CaseSeed(S, k); after every message the judgement table is checked (committed, error, trapped,\n"
     "crashed, and always: fsck, integrity, a fresh open). The crash model decides what the generated `arm`\n"
     "ops inject: ic traps, error returns errors, powerloss crashes, torn tears the write in flight; with\n"
-    "`all` case k runs model k mod 4 in that order. --faults arms a spec for every whole case (e.g.\n"
+    "`all` case k runs model k mod 4 in that order. A violation under a model the layout does not promise\n"
+    "to survive (layout 8 under powerloss or torn) is an expected failure: it is reported with a saved\n"
+    "counterexample, but it neither stops the campaign nor fails it. --faults arms a spec for every whole\n"
+    "case (e.g.\n"
     "'memory.write=5%lost' runs a negative control: lost writes must be caught). --layout picks the\n"
     "on-disk layout every case formats its memory with (a saved counterexample names it).\n"
     "\n"
@@ -99,6 +102,7 @@ int RunFuzz(int argc, char** argv, int first) {
   plan.seed = args.has("seed") ? args.get_u64("seed", 0) : FreshSeed();
   const LayoutInfo& layout = LayoutFromArgs(args);
   plan.layout = layout.name;
+  plan.stop_at_expected = false;  // an expected failure is reported, and the campaign goes on looking for bugs
   plan.steps = args.get_u64("steps", 100);
   if (plan.steps == 0) throw UsageError("--steps: must be at least 1");
   const std::string model_text = args.get_or("crash-model", "ic");
@@ -149,7 +153,9 @@ int RunFuzz(int argc, char** argv, int first) {
       std::cout << "case " << c.case_index << " (case seed " << c.case_seed << ", "
                 << scenario::CrashModelName(c.crash_model) << "): " << Plural(c.ops, "op") << ", "
                 << Plural(c.messages, "message") << ", " << Plural(c.crash_points, "crash point") << ": "
-                << (c.ok() ? "ok" : "VIOLATION " + c.violation->violation.property) << "\n";
+                << (c.ok() ? "ok"
+                           : (c.expected ? "expected violation " : "VIOLATION ") + c.violation->violation.property)
+                << "\n";
     }
   }
 
@@ -182,16 +188,47 @@ int RunFuzz(int argc, char** argv, int first) {
       suite.crash_points += c.crash_points;
       suite.violations += c.ok() ? 0 : 1;
     }
+    if (result.first_expected(model) != nullptr) suite.result = "expected-fail";
     suite.pairs_fired = ComputeCoverage(result.hits_by_model[static_cast<size_t>(model)], layout).pairs_fired;
     report.suites.push_back(std::move(suite));
   }
 
   std::cout << "result: " << Plural(result.cases.size(), "case") << ", " << Plural(result.messages(), "message")
             << ", " << Plural(result.crash_points(), "crash point") << ", " << Plural(result.violations(), "violation")
+            << (result.expected_violations() > 0
+                    ? " (" + std::to_string(result.expected_violations()) + " expected: " + DescribeLayout(layout) +
+                          " does not promise to survive their crash model)"
+                    : std::string())
             << "\n";
   std::cout << "failpoints: " << coverage.sites_hit << " of " << coverage.sites << " sites hit, "
             << coverage.pairs_fired << " of " << coverage.pairs << " (site, action) pairs fired\n";
   if (result.deadline_reached) std::cout << "stopped: --time ran out; no new case was started after it\n";
+
+  // Expected failures: shown with a shrunk counterexample per crash model, never hidden; they do not fail.
+  for (scenario::CrashModel model : plan.crash_models) {
+    const CaseOutcome* expected = result.first_expected(model);
+    if (expected == nullptr) continue;
+    const ops::Violation& v = expected->violation->violation;
+    const std::string model_name(scenario::CrashModelName(model));
+    std::cout << "expected failure under " << model_name << " (" << DescribeLayout(layout) << "): case "
+              << expected->case_index << ", op #" << expected->violation->step << ": " << v.property << ": "
+              << v.message.substr(0, 300) << (v.message.size() > 300 ? "..." : "") << "\n";
+    const std::string seed_replay = "stablevfs replay --seed " + std::to_string(plan.seed) + " --case " +
+                                    std::to_string(expected->case_index) + " --steps " + std::to_string(plan.steps) +
+                                    " --crash-model " + model_name + " --layout " + plan.layout;
+    const Counterexample saved =
+        SaveCounterexample(*expected, plan.faults, save_dir,
+                           "fuzz-seed" + std::to_string(plan.seed) + "-case" + std::to_string(expected->case_index) +
+                               "-expected-" + model_name,
+                           "stablevfs fuzz --layout " + plan.layout + ", case " +
+                               std::to_string(expected->case_index) + " of seed " + std::to_string(plan.seed) +
+                               " (an expected failure)",
+                           seed_replay, shrink_runs);
+    if (!saved.path.empty()) {
+      std::cout << "  counterexample: " << Plural(saved.shrunk_ops, "op") << ", saved as " << saved.path << "\n";
+    }
+    std::cout << "  replay: " << saved.replay_command << "\n";
+  }
 
   int exit_code = kExitPass;
   if (const CaseOutcome* failed = result.first_violation()) {
@@ -259,7 +296,7 @@ int RunFuzz(int argc, char** argv, int first) {
             << " cases/s, " << Rate(static_cast<double>(result.messages()), result.seconds) << " messages/s\n";
 
   try {
-    WriteHitsFile(hits_path, command_line, hits);
+    WriteHitsFile(hits_path, command_line, hits, plan.layout);
   } catch (const std::exception& e) {
     std::cerr << "stablevfs fuzz: warning: hit counts not saved: " << e.what() << "\n";
   }

@@ -47,9 +47,10 @@ constexpr const char* kDescription =
     "\n"
     "The failpoint counters of the run are written to the hits file that `stablevfs failpoints` reads.";
 
-void WriteHits(const std::string& path, const std::string& command_line, const fp::HitSnapshot& hits) {
+void WriteHits(const std::string& path, const std::string& command_line, const fp::HitSnapshot& hits,
+               const std::string& layout) {
   try {
-    WriteHitsFile(path, command_line, hits);
+    WriteHitsFile(path, command_line, hits, layout);
   } catch (const std::exception& e) {
     std::cerr << "stablevfs replay: warning: hit counts not saved: " << e.what() << "\n";
   }
@@ -84,7 +85,7 @@ int ReplayFile(const std::string& path, const std::optional<std::string>& layout
 
   const ScenarioVerdict verdict = RunScenarioCounted(
       s, config, [](const ops::StepRecord& record) { std::cout << record.ToString() << std::flush; });
-  WriteHits(hits_path, command_line, verdict.hits);
+  WriteHits(hits_path, command_line, verdict.hits, verdict.layout);
   if (!verdict.passed) {
     std::cout << "FAIL " << path << " " << verdict.failure << "\n";
     return kExitViolation;
@@ -121,7 +122,7 @@ int ReplaySeed(const Args& args, const LayoutInfo& layout, const std::string& fa
             << (faults.empty() ? "" : ", faults " + faults) << "\n";
   const CaseOutcome outcome = RunCounted(config, /*keep_records=*/true);
   for (const ops::StepRecord& record : outcome.records) std::cout << record.ToString();
-  WriteHits(hits_path, command_line, outcome.hits);
+  WriteHits(hits_path, command_line, outcome.hits, layout.name);
   if (!outcome.ok()) {
     std::cout << "FAIL case " << config.case_index << ": op #" << outcome.violation->step << ": violation "
               << outcome.violation->violation.property << ": " << outcome.violation->violation.message << "\n";

@@ -196,6 +196,8 @@ int RunSql(int argc, char** argv, int first) {
                      (target.raw ? " --raw" : "") + "' for every problem)");
   }
   std::unique_ptr<Db> db = std::move(opened_db.value());
+  std::string opened_layout = layout.name;  // the layout the database has (an existing one keeps its own)
+  if (Result<DbMeta> meta = db->GetMeta(); meta.ok()) opened_layout = meta->layout;
   if (args.has("layout")) {
     Result<DbMeta> meta = db->GetMeta();
     if (meta.ok() && meta->layout != layout.name) {
@@ -288,7 +290,7 @@ int RunSql(int argc, char** argv, int first) {
   }
   // The counters are a by-product: failing to keep them must not turn a successful run into a failure.
   try {
-    WriteHitsFile(hits_path, CommandLine(argc, argv, first), fp::Snapshot());
+    WriteHitsFile(hits_path, CommandLine(argc, argv, first), fp::Snapshot(), opened_layout);
   } catch (const std::exception& e) {
     std::cerr << "stablevfs sql: warning: hit counts not saved: " << e.what() << "\n";
   }

@@ -18,8 +18,9 @@ using json::JsonString;
 using json::JsonValue;
 using json::ParseJson;
 
-std::string FormatHitsFile(std::string_view command, const fp::HitSnapshot& snapshot) {
+std::string FormatHitsFile(std::string_view command, const fp::HitSnapshot& snapshot, std::string_view layout) {
   std::string out = "{\n  \"format\": " + JsonString(kHitsFormat) + ",\n  \"command\": " + JsonString(command) +
+                    ",\n  \"layout\": " + (layout.empty() ? std::string("null") : JsonString(layout)) +
                     ",\n  \"hits\": {";
   bool first = true;
   for (const auto& [name, count] : snapshot.hits) {
@@ -46,7 +47,8 @@ std::string FormatHitsFile(std::string_view command, const fp::HitSnapshot& snap
   return out;
 }
 
-void WriteHitsFile(const std::string& path, std::string_view command, const fp::HitSnapshot& snapshot) {
+void WriteHitsFile(const std::string& path, std::string_view command, const fp::HitSnapshot& snapshot,
+                   std::string_view layout) {
   const size_t slash = path.find_last_of('/');
   if (slash != std::string::npos && slash > 0) {
     const std::string dir = path.substr(0, slash);
@@ -54,7 +56,7 @@ void WriteHitsFile(const std::string& path, std::string_view command, const fp::
       throw std::runtime_error("cannot create directory " + dir + " for the hits file: " + std::strerror(errno));
     }
   }
-  const std::string text = FormatHitsFile(command, snapshot);
+  const std::string text = FormatHitsFile(command, snapshot, layout);
   SaveFileAtomically(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
@@ -76,6 +78,9 @@ HitsFile ReadHitsFile(const std::string& path) {
                      "\"); delete it or rerun the command that wrote it");
   }
   HitsFile file;
+  if (const JsonValue* layout = root.Find("layout"); layout != nullptr && layout->kind == JsonValue::Kind::kString) {
+    file.layout = layout->text;
+  }
   if (const JsonValue* command = root.Find("command"); command != nullptr && command->kind == JsonValue::Kind::kString) {
     file.command = command->text;
   }

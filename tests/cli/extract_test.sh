@@ -17,7 +17,7 @@ cp db.img before.img
 run extract db.img out.db
 expect_exit 0
 expect_out "extract: wrote out.db: "
-expect_out "last_tx_id 4, from db.img MemoryId 120"
+expect_out "last_tx_id 4, layout 6, from db.img MemoryId 120"
 expect_same db.img before.img "extract never writes to the image"
 [ "$(sqlite3 out.db 'PRAGMA integrity_check')" = "ok" ] || fail "sqlite3 should find out.db intact"
 [ "$(sqlite3 out.db "SELECT group_concat(k || '=' || quote(v), ',') FROM kv")" = "a=1,b=X'0102',c=3" ] ||

@@ -15,7 +15,8 @@ expect_exit 0
 run fsck db.img
 expect_exit 0
 expect_out "fsck db.img: 8454144 bytes (8.06 MiB) of stable memory; MemoryManager v1, 1 bucket of 128 pages allocated"
-expect_out "fsck: clean: db.img MemoryId 120: db_size"
+expect_out "checking MemoryId 120 as layout 6 (detected from its superblock)"
+expect_out "fsck: clean: db.img MemoryId 120: layout 6, db_size"
 run fsck db.img --json
 expect_exit 0
 expect_out '"clean": true'

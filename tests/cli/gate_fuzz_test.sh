@@ -15,7 +15,7 @@ WEIGHTS="sql.alter-add-column=0,migrate=0"
 run fuzz --seed 11 --cases 6 --steps 25 --crash-model all --weights "$WEIGHTS" --verbose --report-json f.json
 expect_exit 0
 head -1 out.txt | grep -qx "stablevfs fuzz: seed 11" || fail "the first line should print the seed"
-expect_out "campaign: shard 0/1, cases 0..5, 25 steps per case, crash model all, faults none"
+expect_out "campaign: layout 6 (power-loss), shard 0/1, cases 0..5, 25 steps per case, crash model all, faults none"
 expect_out "result: 6 cases, "
 grep -qE '^timing: [0-9.]+ s with 1 job, [0-9.]+ cases/s, [0-9.]+ messages/s$' out.txt || fail "a timing line"
 grep -c '^case [0-5] ' out.txt | grep -qx 6 || fail "--verbose should list the 6 cases"
@@ -50,7 +50,7 @@ PY
 # --- shards: 0/2 and 1/2 run the cases of the whole campaign, no more, no less ---
 run fuzz --seed 11 --cases 6 --steps 25 --crash-model all --weights "$WEIGHTS" --verbose --shard 0/2
 expect_exit 0
-expect_out "campaign: shard 0/2, cases 0..5 with k mod 2 == 0,"
+expect_out "campaign: layout 6 (power-loss), shard 0/2, cases 0..5 with k mod 2 == 0,"
 grep '^case ' out.txt > shard0.txt
 run fuzz --seed 11 --cases 6 --steps 25 --crash-model all --weights "$WEIGHTS" --verbose --shard 1/2 --jobs 2
 expect_exit 0

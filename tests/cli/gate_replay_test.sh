@@ -5,7 +5,8 @@
 # failpoints that fired; that a wrong expectation, an undeclared violation and a negative control that catches
 # nothing each exit 1 naming the line or the property; that a seeded case replays as fuzz ran it (the same
 # verdict and op count as `fuzz --verbose` shows for that case); that a malformed line exits 2 with
-# file:line:column; and that the replay leaves its failpoint counters for `stablevfs failpoints`.
+# file:line:column; and that the replay leaves its failpoint counters for `stablevfs failpoints`. Layouts: a
+# file's `layout` line picks its layout, --layout applies to a file without one, and a conflict is refused.
 . "$(dirname "$0")/lib.sh"
 SCENARIOS="$(cd "$(dirname "$0")/../../scenarios" 2> /dev/null && pwd)"
 
@@ -23,7 +24,7 @@ expect committed
 SCN
 run replay good.scn
 expect_exit 0
-expect_out "replay good.scn: seed 0, crash model powerloss, 4 ops"
+expect_out "replay good.scn: layout 6 (power-loss), seed 0, crash model powerloss, 4 ops"
 expect_out "#0 update CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB) -> committed"
 expect_out "#2 update INSERT INTO t VALUES(1, zeroblob(60000)) -> crashed"
 expect_out "    fired commit.page_write:crash"
@@ -71,11 +72,44 @@ case_line=$(grep '^case 2 ' out.txt)
 ops=$(echo "$case_line" | sed -E 's/.*: ([0-9]+) ops, ([0-9]+) messages.*/\1 \2/')
 run replay --seed 21 --case 2 --steps 20 --crash-model powerloss --weights sql.alter-add-column=0,migrate=0
 expect_exit 0
-expect_out "replay: seed 21, case 2 (case seed "
+expect_out "replay: layout 6 (power-loss), seed 21, case 2 (case seed "
 expect_out "PASS case 2: $(echo "$ops" | cut -d' ' -f1) ops, $(echo "$ops" | cut -d' ' -f2) messages,"
 grep -c '^#[0-9]* ' out.txt | grep -qx "$(echo "$ops" | cut -d' ' -f1)" || fail "replay should print every op of the case"
 run replay --seed 21 --case 2 --steps 20 --crash-model all --weights sql.alter-add-column=0,migrate=0
 expect_out "crash model powerloss"  # case 2 of an `all` campaign is powerloss
+
+# --- layouts ---
+cat > inplace.scn << 'SCN'
+layout 8
+update CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)
+expect committed
+arm commit.page_write_in_place=nth(2):error
+update INSERT INTO t VALUES(1, zeroblob(60000))
+expect trapped
+SCN
+run replay inplace.scn
+expect_exit 0
+expect_out "replay inplace.scn: layout 8 (trap-rollback), seed 0"
+expect_out "    fired commit.page_write_in_place:error"
+run replay inplace.scn --layout 8
+expect_exit 0
+run replay inplace.scn --layout 6
+expect_usage_error "inplace.scn was written for layout 8 (its \`layout\` line), not --layout 6"
+grep -v '^layout' inplace.scn > unnamed.scn
+run replay unnamed.scn --layout 8
+expect_exit 0
+expect_out "layout 8 (trap-rollback)"
+run replay unnamed.scn
+expect_exit 1
+expect_out "expected trapped, got committed"  # layout 6 never reaches the in-place site
+run replay --seed 21 --case 2 --steps 20 --crash-model ic --layout 8
+expect_exit 0
+expect_out "replay: layout 8 (trap-rollback), seed 21, case 2"
+run replay good.scn --layout nine
+expect_usage_error "--layout: unknown layout 'nine' (registered: 6, 8)"
+printf 'layout 9\nupgrade\n' > badlayout.scn
+run replay badlayout.scn
+expect_usage_error "badlayout.scn:1:8: unknown layout '9' (registered: 6, 8)"
 
 # --- bad input ---
 printf 'update CREATE TABLE t(a)\nexpect committed\narm commit.page_write=nth(0):crash\n' > malformed.scn

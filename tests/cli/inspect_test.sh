@@ -17,7 +17,7 @@ expect_exit 0
 expect_out "inspect db.img: 8454144 bytes (8.06 MiB) of stable memory; MemoryManager v1, 1 bucket of 128 pages allocated"
 expect_out "  memory 120: "
 expect_out "bucket 0 at file 0x10000  <- this database"
-expect_out "superblock (memory offset 0, file 0x10000):"
+expect_out "superblock of layout 6: segmented page map, shadow paging (ic-sqlite-vfs 1.x) (memory offset 0, file 0x10000):"
 expect_out "  magic                 ICSQLITE"
 expect_out "  version               6"
 expect_out "  page_size             16384"
@@ -28,7 +28,7 @@ expect_out "(matches)"
 expect_out "page map: "
 expect_out "  segment 0 "
 expect_out "  root table "
-expect_out "space (the original's estimate"
+expect_out "space (the layout's estimate: active = 64 KiB + 16 KiB per mapped page + 2056 bytes per segment)"
 expect_out "  compaction        not recommended"
 expect_out "space (measured"
 expect_out "problems: none"
@@ -37,7 +37,7 @@ expect_same db.img before.img "inspect never writes"
 # --- JSON ---
 run inspect db.img --json
 expect_exit 0
-expect_out '"superblock": {"magic": "ICSQLITE", "version": 6, "page_size": 16384'
+expect_out '"superblock": {"layout": "6", "magic": "ICSQLITE", "version": 6, "page_size": 16384'
 expect_out '"page_runs": ['
 expect_out '"measured": {"superblock_bytes": 152, "superblock_region_bytes": 65384'
 expect_out '"segments": [{"index": 0, "offset": '
@@ -91,7 +91,7 @@ corrupt bad.img 65656 '\x01\x02\x03'
 cp bad.img before.img
 run inspect bad.img --svg bad.svg
 expect_exit 1
-expect_out "superblock (memory offset 0, file 0x10000):"
+expect_out "superblock of layout 6: segmented page map, shadow paging (ic-sqlite-vfs 1.x) (memory offset 0, file 0x10000):"
 expect_out "(MISMATCH: computed"
 expect_out "problems (3):"
 expect_out "memory 120 @120 (0x78) [file 0x10078] misaligned:"
@@ -103,9 +103,9 @@ cp db.img nomagic.img
 corrupt nomagic.img 65536 'X'   # the superblock magic of MemoryId 120
 run inspect nomagic.img --svg nomagic.svg
 expect_exit 1
-expect_out "no layout-6 superblock (no ICSQLITE magic at memory offset 0)"
+expect_out "no superblock of a registered layout (6, 8) at memory offset 0"
 expect_out "memory 120 @0 (0x0) [file 0x10000] bad_magic:"
-expect_no_out "the original's estimate"
+expect_no_out "the layout's estimate"
 [ -s nomagic.svg ] || fail "an undecodable memory should still be drawn"
 
 # --- raw memories ---

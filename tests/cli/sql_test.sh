@@ -124,7 +124,7 @@ expect_err "created raw.img"
 run fsck raw.img --raw
 expect_exit 0
 run sql raw.img "SELECT 1"
-expect_usage_error "starts with a layout-6 superblock: add --raw"
+expect_usage_error "starts with a database superblock: add --raw"
 
 # --- saving keeps the file's mode and follows a symbolic link ---
 chmod 600 kv.img
