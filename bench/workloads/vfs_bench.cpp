@@ -396,8 +396,8 @@ void RunVfsWorkloads(const BenchOptions& options, const std::filesystem::path& c
 
 std::filesystem::path DefaultCorporaDir() {
   if (const char* env = std::getenv("STABLEVFS_CORPORA"); env != nullptr && *env != '\0') return env;
-  // This file is <repo>/bench/workloads/vfs_bench.cpp; CMake compiles it by absolute path.
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  // The source tree of this build, as CMake passes it.
+  const std::filesystem::path repo = STABLEVFS_SOURCE_DIR;
   std::error_code error;
   const std::filesystem::path beside_repo = repo / ".." / "shared" / "corpora";
   if (repo.is_absolute() && std::filesystem::is_directory(beside_repo, error)) {

@@ -13,9 +13,9 @@ namespace stablevfs::explore {
 std::string DefaultWorkloadsDir() {
   std::error_code ec;
   if (std::filesystem::is_directory("scenarios/workloads", ec)) return "scenarios/workloads";
-  // CMake compiles with absolute source paths, so __FILE__ locates the source tree of this build:
-  // <source>/harness/explore/workloads.cpp.
-  const std::filesystem::path source = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  // The source tree of this build, as CMake passes it (not __FILE__, which a compiler cache or a build with
+  // relative paths may shorten).
+  const std::filesystem::path source = STABLEVFS_SOURCE_DIR;
   const std::filesystem::path dir = source / "scenarios" / "workloads";
   if (source.is_absolute() && std::filesystem::is_directory(dir, ec)) return dir.string();
   return "";

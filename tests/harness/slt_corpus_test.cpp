@@ -20,7 +20,7 @@ namespace {
 
 // <repo>/tests/harness/this file -> <repo>/../shared/corpora/sqllogictest/test
 std::filesystem::path CorpusDir() {
-  const std::filesystem::path repo = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  const std::filesystem::path repo = STABLEVFS_SOURCE_DIR;
   return repo / ".." / "shared" / "corpora" / "sqllogictest" / "test";
 }
 
