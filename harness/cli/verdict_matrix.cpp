@@ -1,5 +1,6 @@
 #include "harness/cli/verdict_matrix.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -53,7 +54,9 @@ std::string Pad(std::string text, size_t width) {
 std::string FormatVerdictMatrix(const std::vector<LayoutVerdict>& verdicts) {
   std::ostringstream out;
   const std::vector<faults::CrashModel> models = faults::AllCrashModels();
-  constexpr size_t kLayoutWidth = 8, kPromiseWidth = 15, kCellWidth = 18;
+  size_t layout_width = 8;  // "layout" and a blank, or the longest name and one
+  for (const LayoutVerdict& v : verdicts) layout_width = std::max(layout_width, v.layout.size() + 2);
+  const size_t kLayoutWidth = layout_width, kPromiseWidth = 15, kCellWidth = 18;
   out << Pad("layout", kLayoutWidth) << Pad("promise", kPromiseWidth);
   for (faults::CrashModel model : models) out << Pad(std::string(faults::CrashModelName(model)), kCellWidth);
   out << "other suites\n";

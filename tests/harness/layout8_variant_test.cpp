@@ -5,7 +5,8 @@
 // first page, so nothing there decides it. This test proves the harness decides it: a variant whose trap is
 // removed (it returns the injected error instead, leaving the new pages under the old superblock) is reported
 // as a violation under `error`, while the real layout 8 passes the very same runs. Method: the variant is a
-// LayoutWrapper around layout 8, registered under a test name; a hand-written session arms the failure at the
+// LayoutWrapper around layout 8 (tests/variants: the same one `stablevfs-variants check --layout 8-no-trap`
+// runs), registered under a test name; a hand-written session arms the failure at the
 // second page, and the generated crash-error cases of the gate (driver::RunCase, crash model error, arm-heavy
 // weights) run on both layouts with the same seeds.
 #include <gtest/gtest.h>
@@ -21,38 +22,16 @@
 #include "lib/core/trap.h"
 #include "lib/layout/layout_registry.h"
 #include "lib/layout/layout_wrapper.h"
+#include "tests/variants/layout_variants.h"
 
 namespace stablevfs {
 namespace {
 
-constexpr const char* kVariant = "8-no-trap-test";
-
-// Layout 8 with its trap removed: a page-write failure after the first page returns the injected error, as a
-// naive implementation would.
-class NoTrapLayout8 final : public LayoutWrapper {
- public:
-  using LayoutWrapper::LayoutWrapper;
-  Status Publish(const Overlay& overlay) override {
-    try {
-      return LayoutWrapper::Publish(overlay);
-    } catch (const Trap& trap) {
-      if (std::string(trap.what()).rfind("commit.page_write_in_place", 0) != 0) throw;
-      return fp::InjectedError{"commit.page_write_in_place"};
-    }
-  }
-};
+constexpr const char* kVariant = variants::kNoTrapLayout;  // tests/variants/layout_variants.h
 
 class Layout8VariantTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const LayoutInfo& eight = *LayoutRegistry::Global().Find("8");
-    const Status registered = LayoutRegistry::Global().Register(
-        WrapLayout(eight, kVariant, [](std::unique_ptr<Layout> inner, StableMemory&) -> std::unique_ptr<Layout> {
-          return std::make_unique<NoTrapLayout8>(std::move(inner));
-        }));
-    ASSERT_TRUE(registered.ok()) << registered.ToString();
-  }
-  static void TearDownTestSuite() { LayoutRegistry::Global().Unregister(kVariant).IgnoreError(); }
+  static void SetUpTestSuite() { variants::RegisterTestLayouts(); }
   void TearDown() override { fp::ClearAll(); }
 
   // The records of: a table, then a 60 KB insert (a 5-page commit) whose second page write fails.
