@@ -31,16 +31,16 @@
 //     resolves: a page inside any listed non-empty extent reads as zeros.
 //   - flags, import and refresh fields as CheckCommonFields (layout_report.h) judges them for the whole
 //     family [unknown_flags, import_state, refresh_state].
-//   - page_count at 128 == ceil(db_size / 16384) [page_count, at 128]. A new kind rather than layout 6's
+//   - page_count at 128 == ceil(db_size / 16384) [page_count, at 128]. A new kind rather than the segmented map's
 //     segment_count: the field means pages here, not root entries, and a report should say what is wrong in
 //     the layout's own words. Pages are resolved below the stored page_count, as the library reads them.
-//   - page_table_offset at 120 == 0 [root_table, at 120]: the field names layout 6's root table, and layout 8
+//   - page_table_offset at 120 == 0 [root_table, at 120]: the field names a map table in the family, and this layout
 //     keeps none, so "a root table where there must be none" reads right and no new kind is needed.
 //   - db_base_offset at 112 >= 64 KiB and a multiple of 16 KiB [db_base_offset, at 112]. The library refuses
 //     only the first. Every writer (ic-sqlite-vfs and the library) places the base at 64 KiB or, publishing
 //     an import, at the high-water mark, a multiple of 64 KiB; 16 KiB is the format's own unit (the page and
 //     sector size), so a base off that grid is a damaged field, while demanding 64 KiB would encode one
-//     writer's habit as a format rule (the same choice layout 6's checker makes for page alignment).
+//     writer's habit as a format rule (the same choice the segmented map's checker makes for page alignment).
 //  In-place pages
 //   - logical page n < page_count that is not inside a zero extent maps to db_base_offset + n * 16384
 //     (PageMapping::slot_offset = 112, the field that places it); it is readable when its 16 KiB lie inside

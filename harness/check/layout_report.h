@@ -1,6 +1,6 @@
 // LayoutReport: what an independent layout checker found in one virtual memory, in words every layout shares.
 //
-// Each layout's checker (layout6_check.h, layout8_check.h, ...) decodes its own format from raw bytes with the
+// Each layout's checker (harness/check/<layout>_check.h) decodes its own format from raw bytes with the
 // checker's own readers and fills this one report: the superblock's fields, how every logical page resolves
 // (a physical offset, or zeros), the extents the active superblock reaches (superblock region, map tables,
 // pages), the space accounting, and every problem with its offset. fsck, inspect, its SVG, extract, the judge
@@ -67,8 +67,8 @@ struct SuperblockFields {
   uint64_t checksum_refresh_hash = 0;
   uint64_t checksum_refresh_tx_id = 0;
   uint64_t db_base_offset = 0;
-  uint64_t page_table_offset = 0;  // layout 6: the root table; layout 8: always 0
-  uint64_t page_count = 0;         // layout 6: root entries (segments); layout 8: ceil(db_size / 16 KiB)
+  uint64_t page_table_offset = 0;  // a map table's offset, where the layout has one (0 otherwise)
+  uint64_t page_count = 0;         // the layout's count: root entries, or logical pages (its field notes say)
   uint64_t layout_version = 0;
   uint64_t meta_checksum = 0;           // as stored
   uint64_t computed_meta_checksum = 0;  // over the bytes the layout's checksum covers
@@ -109,8 +109,8 @@ SuperblockFields DecodeCommonFields(std::span<const uint8_t> raw, uint64_t offse
 
 enum class ExtentKind : uint8_t {
   kSuperblock,    // the superblock region (or one superblock slot)
-  kRootTable,     // a top-level map table (layout 6: the root table)
-  kSegmentTable,  // a second-level map table (layout 6: a segment table)
+  kRootTable,     // a top-level map table (a root table)
+  kSegmentTable,  // a second-level map table (a segment table)
   kPage,          // a physical page holding a logical page
 };
 // "superblock", "root", "segment", "page": permanent (inspect's text and JSON use them).
@@ -145,7 +145,7 @@ struct SpaceAccounting {
   uint64_t orphan_ratio_bp = 0;  // orphan * 10,000 / allocated
   bool compaction_recommended = false;
   uint64_t mapped_pages = 0;     // logical pages that resolve to a physical page
-  uint64_t segments = 0;         // map tables the superblock reaches (layout 6: segment tables; layout 8: 0)
+  uint64_t segments = 0;         // second-level map tables the superblock reaches (0 for pages in place)
 };
 
 struct CheckOptions {
@@ -161,7 +161,7 @@ struct LayoutReport {
   uint64_t source_bytes = 0;
   bool decoded = false;      // a registered layout's superblock was found; the fields below are meaningful
   SuperblockFields superblock;
-  std::vector<uint64_t> root_entries;  // layout 6: segment table offsets (0 = absent); empty otherwise
+  std::vector<uint64_t> root_entries;  // a root table's entries (0 = absent), where the layout has one
   std::vector<PageMapping> mappings;   // every logical page that resolves to stored bytes, ascending
   std::vector<Extent> extents;         // everything the active superblock reaches, ascending offset
   SpaceAccounting space;
@@ -195,7 +195,7 @@ class ProblemCollector {
 };
 
 // The checks every layout of the family makes on its superblock's common fields: page size, unknown flag
-// bits, the import and refresh fields against their flags (see layout6_check.h for the rules). `base` is the
+// bits, the import and refresh fields against their flags (the rules are listed in every checker's header). `base` is the
 // superblock's offset in the memory (field offsets are added to it).
 void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, ProblemCollector& out);
 

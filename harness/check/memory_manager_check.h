@@ -2,7 +2,7 @@
 // (layout version 1, REFERENCE section 2), and a view of one virtual memory inside a raw stable memory image.
 //
 // This is what lets the checker read a real canister image (a snapshot's stable_memory.bin): decode the
-// header, validate it, find MemoryId 120 (the SQLite convention) and check that virtual memory as layout 6.
+// header, validate it, find MemoryId 120 (the SQLite convention) and check that virtual memory with the checker its superblock names.
 // It does not use lib/memory's MemoryManager: independent by design; see ARCHITECTURE.md.
 //
 // Header (byte-exact): "MGR" at 0, version 1 at 3, allocated bucket count u16 LE at 4, bucket size in 64 KiB

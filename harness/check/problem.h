@@ -18,12 +18,12 @@ enum class ProblemKind : uint8_t {
   // Shape of the source itself.
   kTooSmall,           // the source cannot hold the structure it should start with
   kImageSize,          // not a whole number of 64 KiB pages
-  // Superblock of the ic-sqlite-vfs family (layout 6, and layout 8 with its own version and checksum span).
+  // Superblock of the ic-sqlite-vfs family (each layout with its own version and checksum span).
   kBadMagic,           // not "ICSQLITE": not an image of the family at all (decoding stops)
   kBadVersion,         // superblock version != the layout's (6, 8)
   kBadPageSize,        // page size != 16384
   kBadLayoutVersion,   // layout_version != the layout's (6, 8)
-  kMetaChecksum,       // meta_checksum does not match the bytes it covers (layout 6: 0..152)
+  kMetaChecksum,       // meta_checksum does not match the bytes it covers
   kUnknownFlags,       // flag bits other than importing / stale / refreshing
   kImportState,        // import fields inconsistent with the importing flag
   kRefreshState,       // checksum-refresh fields inconsistent with the refreshing flag

@@ -24,7 +24,7 @@
 namespace stablevfs::check {
 
 // Compares the active state of `before` with the same bytes of `after`: the superblock region [0, 64 KiB)
-// and every extent the superblock of `before` reaches as its checker reports them (layout 6: root table,
+// and every extent the superblock of `before` reaches as its checker reports them (a root table,
 // segment tables and pages; layout 8: the pages in place; extents the checker could not place inside `before`
 // are skipped), offset for offset. `layout` names the preferred checker (CheckImage). When all of those are equal,
 // `after` necessarily reaches the same extents. Returns one kActiveStateDiffers problem per differing extent,

@@ -58,8 +58,9 @@ constexpr const char* kDescription =
     "depend on --jobs.\n"
     "\n"
     "--layout picks the on-disk layout (a workload's own layout line wins). A violation at a crash point whose\n"
-    "memory promise the layout does not promise to survive (layout 8 under powerloss or torn; layout 6 under\n"
-    "--torn bytes) is an expected failure: listed and saved like any other, marked `(expected)`. Exit 0 when\n"
+    "memory promise the layout does not promise to survive (an in-place layout under powerloss or torn; a\n"
+    "sector-atomic one under --torn bytes) is an expected failure: listed and saved like any other, marked\n"
+    "`(expected)`. Exit 0 when\n"
     "every violation found was expected, 1 when one was not, 2 on bad input.";
 
 std::string Fixed(double value, int decimals) {

@@ -201,8 +201,11 @@ void PrintSpace(std::ostream& out, const check::LayoutReport& layout, const std:
   out << "space (measured: what the active superblock reaches, and what the rest of the memory holds):\n";
   out << "  superblock region " << Bytes(of(RegionKind::kSuperblock) + of(RegionKind::kSuperblockRegion)) << "\n";
   out << "  live pages        " << Bytes(of(RegionKind::kPage)) << "\n";
-  out << "  tables            " << Bytes(of(RegionKind::kRootTable) + of(RegionKind::kSegmentTable))
-      << " (root and segment tables)\n";
+  // A layout that keeps pages in place has no map tables: the line is left out rather than shown empty.
+  const uint64_t tables = of(RegionKind::kRootTable) + of(RegionKind::kSegmentTable);
+  if (tables > 0 || !layout.root_entries.empty()) {
+    out << "  tables            " << Bytes(tables) << " (root and segment tables)\n";
+  }
   if (of(RegionKind::kImportStaging) > 0) {
     out << "  import staging    " << Bytes(of(RegionKind::kImportStaging)) << "\n";
   }

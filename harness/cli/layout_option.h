@@ -16,13 +16,13 @@ namespace stablevfs::cli {
 // Appends the --layout option to `specs`. `allow_all`: the help text mentions `all`.
 void AddLayoutOption(std::vector<OptionSpec>& specs, bool allow_all, const std::string& what = "");
 
-// The layout --layout names (the default, layout 6, when absent). Throws UsageError for an unknown name and,
+// The layout --layout names (the registry's default when absent). Throws UsageError for an unknown name and,
 // unless `allow_all`, for `all`.
 const LayoutInfo& LayoutFromArgs(const Args& args);
 // The layouts --layout names: one, or every builtin for `all`.
 std::vector<const LayoutInfo*> LayoutsFromArgs(const Args& args);
 
-// "layout 6 (power-loss)": a layout and its promise, for report headers.
+// "layout NAME (promise)", e.g. "layout 8 (trap-rollback)": a layout and its promise, for report headers.
 std::string DescribeLayout(const LayoutInfo& layout);
 
 }  // namespace stablevfs::cli

@@ -23,7 +23,7 @@
 namespace stablevfs::driver {
 
 struct RunConfig {
-  std::string layout = "";  // a registered layout name; "" = the default (layout 6)
+  std::string layout = "";  // a registered layout name; "" = the registry's default
   scenario::CrashModel crash_model = scenario::CrashModel::kIc;
   std::string faults = "";  // a failpoint spec armed for the whole session ("" for none)
 

@@ -90,7 +90,7 @@ struct LocatedFault {
 
 struct SessionOptions {
   uint64_t seed = 0;                // derives the simulator's seed and the failpoint PRNG seed
-  std::string layout = "";          // the registered layout of the fresh memory ("" = the default, layout 6)
+  std::string layout = "";          // the registered layout of the fresh memory ("" = the registry's default)
   std::string faults = "";          // a failpoint spec armed for the whole session ("" for none)
   bool use_memory_manager = true;
   uint8_t memory_id = 120;

@@ -13,7 +13,7 @@
 //   crashed    after the reboot the decoded logical file is the page model's old bytes or its pending image,
 //              never a third; the page model commits or discards accordingly (the interpreter then replays the
 //              work into the data model if the new state survived).
-//   always     fsck (CheckLayout6, and the MemoryManager header) reports no problem (orphans are allowed);
+//   always     fsck (the layout's checker, and the MemoryManager header) reports no problem (orphans are allowed);
 //              last_tx_id moves as check::CheckTxIdTransition allows; PRAGMA integrity_check is "ok" on the
 //              live handle; a fresh open of the same bytes (a new MemoryManager and Db on a read-only view of
 //              the snapshot, what an upgrade would see) sees the same superblock and the same rows as the live
