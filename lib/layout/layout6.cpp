@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "lib/layout/layout_common.h"
 #include "lib/layout/superblock.h"
 
 namespace stablevfs::layout6 {
@@ -16,41 +17,13 @@ constexpr uint64_t kCompactRecommendBytes = 16ull * 1024 * 1024;
 // Per present segment in the active-space estimate: its table plus its root entry (REFERENCE 3.1).
 constexpr uint64_t kSegmentEstimateBytes = kSegmentTableBytes + kRootEntryBytes;
 static_assert(kSegmentEstimateBytes == 2056);
-constexpr uint64_t kKnownFlags = kFlagImporting | kFlagChecksumStale | kFlagChecksumRefreshing;
-
-constexpr uint64_t AlignUp(uint64_t value, uint64_t alignment) {
-  return (value + alignment - 1) / alignment * alignment;
-}
-constexpr uint64_t PagesForMemory(uint64_t bytes) { return AlignUp(bytes, kWasmPageBytes) / kWasmPageBytes; }
-
-// Every grow of the layout goes through here, so an armed `memory.grow` makes it report -1 exactly like a
-// stable64_grow that failed (GrowFailed{n} in the original).
-int64_t GrowMemory(StableMemory& memory, uint64_t delta_pages) {
-  STABLEVFS_FAILPOINT_RETURN("memory.grow", -1);
-  return memory.grow(delta_pages);
-}
+constexpr uint64_t PagesForMemory(uint64_t bytes) { return WasmPagesFor(bytes); }
 
 // The largest database file a publish accepts: the IC's maximum stable memory (REFERENCE 1). A file past it
 // could never be stored, and its page map would be built in heap memory before the grow failed.
 constexpr uint64_t kMaxDbBytes = 500ull << 30;
 // The largest import accepted: well past the IC's 500 GiB, small enough that no footprint arithmetic overflows.
 constexpr uint64_t kMaxImportBytes = 1ull << 50;
-
-// Clears every field a publish invalidates: a chunked checksum refresh in progress belongs to the old image.
-void ClearRefresh(Meta& meta) {
-  meta.flags &= ~kFlagChecksumRefreshing;
-  meta.checksum_refresh_offset = 0;
-  meta.checksum_refresh_hash = 0;
-  meta.checksum_refresh_tx_id = 0;
-}
-
-void ClearImport(Meta& meta) {
-  meta.flags &= ~kFlagImporting;
-  meta.import_expected_checksum = 0;
-  meta.import_written_until = 0;
-  meta.import_total_size = 0;
-  meta.import_base_offset = 0;
-}
 
 // A region of stable memory the active image reaches, for the overlap check in Validate.
 struct Extent {
@@ -134,16 +107,7 @@ uint64_t Layout6::allocation_mark_bytes() const {
   return AlignUp(end, kWasmPageBytes);
 }
 
-Status Layout6::EnsureCapacity(uint64_t end_bytes) {
-  const uint64_t current_pages = memory_.size_pages();
-  const uint64_t required_pages = PagesForMemory(end_bytes);
-  if (required_pages <= current_pages) return Status::Ok();
-  if (GrowMemory(memory_, required_pages - current_pages) < 0) {
-    return Status::Capacity(current_pages, required_pages);
-  }
-  assert(memory_.size_pages() >= required_pages);
-  return Status::Ok();
-}
+Status Layout6::EnsureCapacity(uint64_t end_bytes) { return stablevfs::EnsureCapacity(memory_, end_bytes); }
 
 void Layout6::WriteSuperblock(const Meta& meta) {
   const SuperblockBytes bytes = EncodeSuperblock(meta);
@@ -291,36 +255,10 @@ Status Layout6::Publish(const Overlay& overlay) {
 }
 
 Status Layout6::StoreMeta(const Meta& meta) {
-  if ((meta.flags & ~kKnownFlags) != 0) {
-    return Status::InvalidArgument("unknown superblock flag bits in " + std::to_string(meta.flags));
-  }
-  const bool was_importing = importing();
-  const bool now_importing = (meta.flags & kFlagImporting) != 0;
-  if (now_importing && !was_importing) {
-    return Status::InvalidArgument("an import begins with BeginImportStaging, not by setting the flag");
-  }
-  if (now_importing && (meta.import_base_offset != meta_.import_base_offset ||
-                        meta.import_total_size != meta_.import_total_size ||
-                        meta.import_written_until > meta_.import_total_size)) {
-    return Status::InvalidArgument("the import staging area belongs to the layout: base " +
-                                   std::to_string(meta.import_base_offset) + " and total " +
-                                   std::to_string(meta.import_total_size) + " must stay " +
-                                   std::to_string(meta_.import_base_offset) + " and " +
-                                   std::to_string(meta_.import_total_size));
-  }
-  Meta next = meta_;
-  next.schema_version = meta.schema_version;
-  next.flags = meta.flags;
-  next.checksum = meta.checksum;
-  next.import_expected_checksum = meta.import_expected_checksum;
-  next.import_written_until = meta.import_written_until;
-  next.import_total_size = meta.import_total_size;
-  next.import_base_offset = meta.import_base_offset;
-  next.checksum_refresh_offset = meta.checksum_refresh_offset;
-  next.checksum_refresh_hash = meta.checksum_refresh_hash;
-  next.checksum_refresh_tx_id = meta.checksum_refresh_tx_id;
-  WriteSuperblock(next);
-  meta_ = next;
+  Result<Meta> next = MergeStoredMeta(meta_, meta);
+  if (!next.ok()) return next.status();
+  WriteSuperblock(*next);
+  meta_ = std::move(next).value();
   return Status::Ok();
 }
 

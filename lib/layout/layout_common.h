@@ -1,0 +1,43 @@
+// What every layout's codec shares: the arithmetic of pages and memory, the one way a layout grows its memory
+// (so an armed `memory.grow` fails every layout's grow alike), the fields a publish and an import clear, and
+// the rule that decides what StoreMeta may change. Each layout keeps only what is its own.
+#pragma once
+
+#include <cstdint>
+
+#include "lib/core/status.h"
+#include "lib/layout/layout.h"
+#include "lib/memory/stable_memory.h"
+
+namespace stablevfs {
+
+inline constexpr uint64_t kKnownFlags = kFlagImporting | kFlagChecksumStale | kFlagChecksumRefreshing;
+
+constexpr uint64_t AlignUp(uint64_t value, uint64_t alignment) {
+  return (value + alignment - 1) / alignment * alignment;
+}
+// The logical pages a file of `size_bytes` spans: ceil(size / 16 KiB).
+constexpr uint64_t LogicalPagesFor(uint64_t size_bytes) {
+  return size_bytes / kDbPageBytes + (size_bytes % kDbPageBytes != 0);
+}
+// The 64 KiB pages a memory needs to hold [0, bytes).
+constexpr uint64_t WasmPagesFor(uint64_t bytes) { return AlignUp(bytes, kWasmPageBytes) / kWasmPageBytes; }
+
+// Grows `memory` so that [0, end_bytes) lies inside it. Every grow of every layout goes through here and
+// evaluates `memory.grow`, so an armed failpoint makes it fail exactly like a stable64_grow that returned -1
+// (GrowFailed{n} in the original). kCapacity(current_pages, required_pages) when it cannot grow.
+Status EnsureCapacity(StableMemory& memory, uint64_t end_bytes);
+
+// Clears what a publish invalidates: a chunked checksum refresh in progress belongs to the old image.
+void ClearRefresh(Meta& meta);
+// Clears the import fields and the importing flag.
+void ClearImport(Meta& meta);
+
+// The superblock StoreMeta(requested) writes over `active` (Layout::StoreMeta): the common fields a caller
+// may change (schema_version, flags, checksum, import and refresh fields) from `requested`, the fields the
+// layout owns from `active`. kInvalidArgument, nothing to write, for an unknown flag bit, for setting the
+// importing flag (an import begins with BeginImportStaging), and for moving a staged import's area or total
+// (they belong to the layout while it is staged) or writing past its total.
+Result<Meta> MergeStoredMeta(const Meta& active, const Meta& requested);
+
+}  // namespace stablevfs
