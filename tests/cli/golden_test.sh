@@ -118,12 +118,15 @@ LAST_RC=$?
 expect_exit 0
 for layout in $LAYOUTS; do
   cmp -s "first/layout-$layout.img" "second/layout-$layout.img" ||
-    fail "layout $layout is not deterministic: two runs of make_golden.sh with one binary wrote different images (no clocks, seeded randomness: a project rule)"
+    fail "layout $layout is not deterministic: two runs of make_golden.sh with one binary wrote different images
+  (no clocks, seeded randomness: a project rule)"
 done
 linked=$(cat first/sqlite-version.txt 2> /dev/null)
 recorded=$(cat "$GOLDEN/sqlite-version.txt" 2> /dev/null)
 if [ "$linked" != "$recorded" ]; then
-  fail "the images were written with SQLite $recorded and this build links SQLite $linked: SQLite stores its version number in page 1 of every database it commits, so no image can be byte-identical. That is not a layout change: if the other checks pass, regenerate with '$REGENERATE' and say so in the commit (tests/golden/README.md)"
+  fail "the images were written with SQLite $recorded and this build links SQLite $linked: SQLite stores its version
+  number in page 1 of every database it commits, so no image can be byte-identical. That is not a layout change:
+  if the other checks pass, regenerate with '$REGENERATE' and say so in the commit (tests/golden/README.md)"
 else
   changed=$(changed_images "$GOLDEN" first)
   [ -z "$changed" ] || { LAST_CMD="cmp tests/golden/layout-L.img <new>"; : > out.txt; : > err.txt; fail "$changed"; }
