@@ -25,6 +25,7 @@
 #include "harness/ops/catalogue_setup.h"
 #include "harness/sim/sim_stable_memory.h"
 #include "lib/core/trap.h"
+#include "lib/db/auto_vacuum.h"
 #include "lib/db/db.h"
 #include "lib/memory/heap_stable_memory.h"
 #include "lib/memory/memory_manager.h"
@@ -33,8 +34,8 @@ namespace stablevfs::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "IMAGE [SQL...] [--memory-id N | --raw] [--layout NAME] [--mode column|list] [--null TEXT]\n"
-    "       [--bucket-pages N] [--failpoints SPEC] [--hits FILE]";
+    "IMAGE [SQL...] [--memory-id N | --raw] [--layout NAME] [--auto-vacuum MODE] [--mode column|list]\n"
+    "       [--null TEXT] [--bucket-pages N] [--failpoints SPEC] [--hits FILE]";
 
 constexpr const char* kDescription =
     "Runs SQL on the database in an image file, through the library (lib/db), as a canister would.\n"
@@ -42,7 +43,10 @@ constexpr const char* kDescription =
     "on --memory-id (default 120), or with --raw a bare virtual memory holding only the database. An\n"
     "existing IMAGE must be such a file (a canister snapshot's stable_memory.bin is one). A new database\n"
     "gets the layout --layout names (default 6); an existing one keeps its own, detected from its\n"
-    "superblock (naming another with --layout is refused).\n"
+    "superblock (naming another with --layout is refused). --auto-vacuum sets SQLite's auto_vacuum for\n"
+    "a new database (none, full or incremental; default none); it can be chosen only before the first\n"
+    "table exists and outside a transaction, which no statement here is, so it is an option: with full,\n"
+    "a commit that frees pages truncates the file; with incremental, 'PRAGMA incremental_vacuum' does.\n"
     "\n"
     "The SQL comes from the arguments (each may hold several statements) or, when there are none, from\n"
     "standard input. Statements are split as the sqlite3 shell splits them (sqlite3_complete), and each\n"
@@ -91,6 +95,8 @@ int RunSql(int argc, char** argv, int first) {
                    "MemoryManager bucket size in 64 KiB pages, for a new image only", "128"});
   specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error", ""});
   specs.push_back({"hits", true, "FILE", "write the run's failpoint hit counts here", std::string(kDefaultHitsPath)});
+  specs.push_back({"auto-vacuum", true, "MODE", "SQLite's auto_vacuum for a new database: none, full or incremental",
+                   "none"});
   AddLayoutOption(specs, /*allow_all=*/false, "the layout of a new database");
   const Args args("sql", specs, argc, argv, first);
   if (args.help()) {
@@ -107,6 +113,15 @@ int RunSql(int argc, char** argv, int first) {
   const OutputMode mode = mode_text == "list" ? OutputMode::kList : OutputMode::kColumn;
   const std::string null_text = args.get_or("null", "");
   const LayoutInfo& layout = LayoutFromArgs(args);
+  const std::string auto_vacuum_text = args.get_or("auto-vacuum", "none");
+  AutoVacuum auto_vacuum = AutoVacuum::kNone;
+  if (auto_vacuum_text == "full") {
+    auto_vacuum = AutoVacuum::kFull;
+  } else if (auto_vacuum_text == "incremental") {
+    auto_vacuum = AutoVacuum::kIncremental;
+  } else if (auto_vacuum_text != "none") {
+    throw UsageError("--auto-vacuum: expected none, full or incremental, got '" + auto_vacuum_text + "'");
+  }
   const uint64_t bucket_pages = args.get_u64("bucket-pages", MemoryManager::kDefaultBucketSizePages);
   if (bucket_pages == 0 || bucket_pages > 0xFFFF) throw UsageError("--bucket-pages: expected 1..65535");
   if (target.raw && args.has("bucket-pages")) {
@@ -189,6 +204,7 @@ int RunSql(int argc, char** argv, int first) {
   new_memory = db_memory->size_pages() == 0;
   Db::Options db_options;
   db_options.layout = &layout;
+  db_options.auto_vacuum = auto_vacuum;  // the Db applies it only while the file is empty
   Result<std::unique_ptr<Db>> opened_db = Db::Init(*db_memory, std::move(db_options));
   if (!opened_db.ok()) {
     throw UsageError(path + ": " + target.Describe() + " holds no database the library can open: " +
@@ -205,6 +221,14 @@ int RunSql(int argc, char** argv, int first) {
                        " database, not layout " + layout.name +
                        "; an existing database keeps its layout (drop --layout; to change it, convert the image); "
                        "the file was not changed");
+    }
+  }
+  if (args.has("auto-vacuum")) {
+    // An existing file keeps the auto_vacuum it was created with (SQLite ignores the pragma once a table exists).
+    Result<DbMeta> meta = db->GetMeta();
+    if (meta.ok() && meta->superblock.db_size != 0) {
+      std::cerr << "stablevfs sql: note: --auto-vacuum applies to new databases only; " << path
+                << " keeps the auto_vacuum it was created with\n";
     }
   }
   if (new_memory && !fresh) {

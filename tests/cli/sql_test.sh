@@ -126,6 +126,24 @@ expect_exit 0
 run sql raw.img "SELECT 1"
 expect_usage_error "starts with a database superblock: add --raw"
 
+# --- --auto-vacuum: chosen for a new database; with incremental, PRAGMA incremental_vacuum shrinks the file ---
+run sql av.img --raw --auto-vacuum incremental "CREATE TABLE big(b)" \
+    "INSERT INTO big VALUES (zeroblob(100000))" "DELETE FROM big" "PRAGMA incremental_vacuum"
+expect_exit 0
+# Page 1, the pointer-map page of an auto_vacuum file, the table's root: the 7 overflow pages are gone.
+run sql av.img --raw --mode list "PRAGMA auto_vacuum" "PRAGMA page_count"
+printf 'auto_vacuum\n2\npage_count\n3\n' > expected.txt
+expect_out_exactly expected.txt
+run sql av.img --raw --auto-vacuum full --mode list "PRAGMA auto_vacuum"
+expect_exit 0
+expect_out "2"
+expect_err "note: --auto-vacuum applies to new databases only; av.img keeps the auto_vacuum it was created with"
+run sql plain.img --raw --mode list "CREATE TABLE t(x)" "PRAGMA auto_vacuum"
+expect_out "0"
+run sql av2.img --raw --auto-vacuum sometimes "SELECT 1"
+expect_usage_error "--auto-vacuum: expected none, full or incremental, got 'sometimes'"
+[ -e av2.img ] && fail "a bad --auto-vacuum must not create the image"
+
 # --- saving keeps the file's mode and follows a symbolic link ---
 chmod 600 kv.img
 ln -s kv.img link.img
