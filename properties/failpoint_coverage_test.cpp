@@ -99,7 +99,7 @@ TEST_P(FailpointCoverageTest, EverySiteFiresUnderEveryActionItTakes) {
   EXPECT_TRUE(missing.empty()) << missing.size() << " (site, action) pairs never fired:\n" << list;
 }
 
-INSTANTIATE_TEST_SUITE_P(Builtins, FailpointCoverageTest, ::testing::Values("6", "8"),
+INSTANTIATE_TEST_SUITE_P(Builtins, FailpointCoverageTest, ::testing::Values("6", "8", "sv1"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return "layout" + info.param; });
 
 }  // namespace

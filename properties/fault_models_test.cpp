@@ -12,7 +12,8 @@
 // that each model arms only its own action; another that real cases fire their arms beyond the first hit.
 // Layout 6 (the default) runs under all four models; layout 8, atomic only under the IC's trap rollback, runs
 // under the two it promises to survive (ic and error); its powerloss and torn failures are expected, and are
-// shown by the explorer tests, the scenarios in scenarios/layout8/ and `stablevfs check --layout 8`.
+// shown by the explorer tests, the scenarios in scenarios/layout8/ and `stablevfs check --layout 8`. sv1 runs
+// under powerloss and torn, the models that set it apart from layout 8.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -47,6 +48,19 @@ RC_GTEST_PROP(FaultModels, Layout8ErrorAtAnyHitOfAnySite, ()) {
 RC_GTEST_PROP(FaultModels, Layout8TrapAtAnyHitOfAnySite, ()) {
   SuiteConfig config = CrashModelSuite(CrashModel::kIc);
   config.layout = "8";
+  CheckCase(config, *GenPropertyCase(config));
+}
+
+// sv1 promises every model, byte-torn writes included: it runs under the two a layout 8 cannot survive.
+RC_GTEST_PROP(FaultModels, Sv1PowerLossAtAnyHitOfAnySite, ()) {
+  SuiteConfig config = CrashModelSuite(CrashModel::kPowerloss);
+  config.layout = "sv1";
+  CheckCase(config, *GenPropertyCase(config));
+}
+
+RC_GTEST_PROP(FaultModels, Sv1TornWriteAtAnyHitOfAnySite, ()) {
+  SuiteConfig config = CrashModelSuite(CrashModel::kTorn);
+  config.layout = "sv1";
   CheckCase(config, *GenPropertyCase(config));
 }
 

@@ -92,7 +92,34 @@ TEST_P(ExploreLayoutTest, StandardWorkloadsHoldThePromiseAndReachEverySite) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Builtins, ExploreLayoutTest, ::testing::Values("6", "8"),
+// Byte-granular tears (storage without sector atomicity): only a layout that promises kTornBytes must survive
+// them; sv1 does (docs/layout-sv1.md), layout 6 does not (its single superblock tears), and neither does 8.
+TEST_P(ExploreLayoutTest, ByteTornWritesBreakOnlyTheLayoutsThatDoNotPromiseThem) {
+  const LayoutInfo& layout = *LayoutRegistry::Global().Find(GetParam());
+  ExploreOptions options;
+  options.jobs = 2;
+  options.layout = layout.name;
+  options.actions = {CrashAction::kTorn};
+  options.torn_sectors = false;
+  const StandardExploration all = ExploreStandardWorkloads(options);
+  uint64_t findings = 0;
+  for (const ExploreResult& result : all.results) {
+    EXPECT_GT(result.crash_points, 0u) << result.name;
+    for (const Finding& f : result.findings) {
+      ASSERT_TRUE(f.point.has_value()) << result.name << ": a finding without a crash point";
+      ++findings;
+      if (faults::ExpectedToSurvive(layout.atomicity, faults::MemoryPromise::kByteTorn)) {
+        ADD_FAILURE() << result.name << " op " << f.op_index << " " << f.point->spec << ": "
+                      << f.violations.front().property << ": " << f.violations.front().message;
+      }
+    }
+  }
+  if (!faults::ExpectedToSurvive(layout.atomicity, faults::MemoryPromise::kByteTorn)) {
+    EXPECT_GT(findings, 0u) << "layout " << layout.name << " does not promise byte-torn writes and must be shown failing";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Builtins, ExploreLayoutTest, ::testing::Values("6", "8", "sv1"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return "layout" + info.param; });
 
 class ExploreStorageFaultTest : public ::testing::TestWithParam<const char*> {};
