@@ -2,9 +2,12 @@
 # Instruction counts of the VFS workloads under Callgrind: a machine-independent companion to the timings of
 # `stablevfs bench` (the IC charges instructions, not nanoseconds).
 #
-# For each workload and backend it runs
-#     valgrind --tool=callgrind <stablevfs> bench --suite vfs --workload W --backend B --runs 1 --quiet --no-json
-# and reports the Ir (instructions executed) total that Callgrind writes as "summary:" in its output file.
+# For each workload and backend (and layout, for icstable and icstable-sim) it runs
+#     valgrind --tool=callgrind <stablevfs> bench --suite vfs --workload W --backend B [--layout L] --runs 1 \
+#         --quiet --no-json
+# and reports the Ir (instructions executed) total that Callgrind writes as "summary:" in its output file. Each
+# run measures one backend on one layout: the benchmark would otherwise run icstable once per layout in the
+# same process and the counts would add up.
 #
 # Two ways to count only the workload:
 #   toggle    (default) the benchmark brackets its timed region with CALLGRIND_TOGGLE_COLLECT when it was
@@ -23,11 +26,14 @@
 #   --subcommand WORD   the subcommand that runs the benchmark (default: bench; '' for a bare driver)
 #   --workload LIST     comma-separated workloads (default: every workload the binary lists)
 #   --backend LIST      comma-separated backends (default: memdb,icstable)
+#   --layout LIST       comma-separated layouts of icstable and icstable-sim (default: every layout the binary
+#                       lists); memdb and unix have none and run once
 #   --mode toggle|subtract
 #   --out DIR           where the callgrind.out.* files go (default: build/callgrind); they stay there for
 #                       callgrind_annotate
 #   --top N             also print the N most expensive functions of each run (callgrind_annotate)
-# Output: a Markdown table on standard output (workload, backend, Ir, ratio to memdb); progress on stderr.
+# Output: a Markdown table on standard output (workload, backend/layout such as icstable/8, Ir, ratio to memdb);
+# progress on stderr.
 # Example: bench/callgrind.sh --workload reset_insert_1000,point_read_100 -- --scale 0.5
 set -euo pipefail
 
@@ -36,6 +42,7 @@ binary="$repo/build/default/harness/cli/stablevfs"
 subcommand="bench"
 workloads=""
 backends="memdb,icstable"
+layouts=""
 mode="toggle"
 out="$repo/build/callgrind"
 top=0
@@ -47,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --subcommand) subcommand="$2"; shift 2 ;;
     --workload) workloads="$2"; shift 2 ;;
     --backend) backends="$2"; shift 2 ;;
+    --layout) layouts="$2"; shift 2 ;;
     --mode) mode="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --top) top="$2"; shift 2 ;;
@@ -75,6 +83,12 @@ if [[ -z "$workloads" ]]; then
   [[ -n "$workloads" ]] || { echo "callgrind.sh: '${cmd[*]} --list' listed no workloads" >&2; exit 2; }
 fi
 
+if [[ -z "$layouts" && "$subcommand" == bench ]]; then
+  # `--list` prints "layouts: 6 8" (every builtin layout).
+  layouts=$("${cmd[@]}" --list | sed -n 's/^layouts: //p' | tr ' ' ',')
+  [[ -n "$layouts" ]] || { echo "callgrind.sh: '${cmd[*]} --list' listed no layouts" >&2; exit 2; }
+fi
+
 # Ir total of one callgrind output file: its "summary:" line, else callgrind_annotate's PROGRAM TOTALS.
 ir_total() {
   local file="$1" total
@@ -101,13 +115,26 @@ measure() {
 
 declare -A ir
 IFS=, read -r -a workload_list <<<"$workloads"
-IFS=, read -r -a backend_list <<<"$backends"
+IFS=, read -r -a backend_names <<<"$backends"
+IFS=, read -r -a layout_list <<<"$layouts"
+# The series: memdb and unix as they are, the icstable backends once per layout ("icstable/8").
+series_list=()
+for b in "${backend_names[@]}"; do
+  if [[ ( "$b" == icstable || "$b" == icstable-sim ) && ${#layout_list[@]} -gt 0 ]]; then
+    for l in "${layout_list[@]}"; do series_list+=("$b/$l"); done
+  else
+    series_list+=("$b")
+  fi
+done
 for w in "${workload_list[@]}"; do
-  for b in "${backend_list[@]}"; do
-    base="$out/callgrind.out.$w.$b"
-    echo "callgrind.sh: $w / $b ($mode)" >&2
+  for s in "${series_list[@]}"; do
+    b="${s%%/*}"
+    select=(--workload "$w" --backend "$b")
+    [[ "$s" == */* ]] && select+=(--layout "${s#*/}")
+    base="$out/callgrind.out.$w.${s//\//-}"
+    echo "callgrind.sh: $w / $s ($mode)" >&2
     if [[ "$mode" == toggle ]]; then
-      n=$(measure "$base" no --workload "$w" --backend "$b" --runs 1)
+      n=$(measure "$base" no "${select[@]}" --runs 1)
       if [[ "$n" == 0 ]]; then
         echo "callgrind.sh: no instructions collected: the binary was built without <valgrind/callgrind.h>;" \
              "switching to subtract mode" >&2
@@ -115,14 +142,13 @@ for w in "${workload_list[@]}"; do
       fi
     fi
     if [[ "$mode" == subtract ]]; then
-      full=$(measure "$base" yes --workload "$w" --backend "$b" --runs 1 --no-verify --no-callgrind-toggles)
-      empty=$(measure "$base.baseline" yes --workload "$w" --backend "$b" --runs 0 --no-verify \
-        --no-callgrind-toggles)
+      full=$(measure "$base" yes "${select[@]}" --runs 1 --no-verify --no-callgrind-toggles)
+      empty=$(measure "$base.baseline" yes "${select[@]}" --runs 0 --no-verify --no-callgrind-toggles)
       if [[ "$full" == FAILED || "$empty" == FAILED ]]; then n=FAILED; else n=$((full - empty)); fi
     fi
-    ir["$w/$b"]="$n"
+    ir["$w/$s"]="$n"
     if [[ "$top" -gt 0 && "$n" != FAILED ]]; then
-      echo "--- $w / $b: top $top functions" >&2
+      echo "--- $w / $s: top $top functions" >&2
       # The function table follows the "Ir  file:function" header and its dashed rule.
       callgrind_annotate "$base" 2>/dev/null |
         awk -v top="$top" '/file:function/ { table = 1; getline; next } table && NF { print; if (++n == top) exit }' >&2 ||
@@ -140,14 +166,14 @@ echo
 echo "| workload | backend | Ir | x memdb |"
 echo "|---|---|--:|--:|"
 for w in "${workload_list[@]}"; do
-  for b in "${backend_list[@]}"; do
-    n="${ir[$w/$b]}"
+  for s in "${series_list[@]}"; do
+    n="${ir[$w/$s]}"
     ratio="–"
     m="${ir[$w/memdb]:-}"
     if [[ "$n" != FAILED && -n "$m" && "$m" != FAILED && "$m" -gt 0 ]]; then
       ratio=$(awk -v a="$n" -v b="$m" 'BEGIN { printf "%.2f", a / b }')
     fi
     if [[ "$n" == FAILED ]]; then shown=FAILED; else shown=$(group "$n"); fi
-    echo "| $w | $b | $shown | $ratio |"
+    echo "| $w | $s | $shown | $ratio |"
   done
 done

@@ -14,7 +14,7 @@
 namespace stablevfs::bench {
 
 // Defined in sim_backend.cpp, beside the simulator it depends on.
-Result<std::unique_ptr<BenchBackend>> OpenIcstableSimBackend();
+Result<std::unique_ptr<BenchBackend>> OpenIcstableSimBackend(const LayoutInfo* layout);
 
 namespace {
 
@@ -54,10 +54,12 @@ class SqliteBackend final : public BenchBackend {
 
 class IcstableBackend final : public BenchBackend {
  public:
-  // A fresh HeapStableMemory with a new database in it.
-  static Result<std::unique_ptr<BenchBackend>> Open() {
+  // A fresh HeapStableMemory with a new database of `layout` (null: the default) in it.
+  static Result<std::unique_ptr<BenchBackend>> Open(const LayoutInfo* layout) {
     auto backend = std::unique_ptr<IcstableBackend>(new IcstableBackend());
-    Result<std::unique_ptr<Db>> db = Db::Init(backend->memory_);
+    DbOptions options;
+    options.layout = layout;
+    Result<std::unique_ptr<Db>> db = Db::Init(backend->memory_, std::move(options));
     if (!db.ok()) return db.status();
     backend->db_ = std::move(db).value();
     return std::unique_ptr<BenchBackend>(std::move(backend));
@@ -125,15 +127,19 @@ std::optional<BackendKind> ParseBackendName(std::string_view name) {
   return std::nullopt;
 }
 
+bool RunsPerLayout(BackendKind kind) {
+  return kind == BackendKind::kIcstable || kind == BackendKind::kIcstableSim;
+}
+
 Result<std::unique_ptr<BenchBackend>> OpenBackend(BackendKind kind, const BackendOptions& options) {
   switch (kind) {
     case BackendKind::kMemdb:
     case BackendKind::kUnix:
       return OpenSqlite(kind, options);
     case BackendKind::kIcstable:
-      return IcstableBackend::Open();
+      return IcstableBackend::Open(options.layout);
     case BackendKind::kIcstableSim:
-      return OpenIcstableSimBackend();
+      return OpenIcstableSimBackend(options.layout);
   }
   return Status::InvalidArgument("unknown backend");
 }

@@ -7,6 +7,9 @@
 //   icstable-sim  the same inside the simulated IC (SimStableMemory with the cost model): each Update is an
 //                 update message, each Query a query message, so stable writes, newly dirtied 4 KiB pages
 //                 and the stable-memory instructions are counted as the IC would charge them.
+// The two icstable backends store the database in an on-disk layout (lib/layout/layout_registry.h), chosen per
+// backend (BackendOptions::layout); the benchmark runs them once per layout (RunsPerLayout). memdb and unix
+// have no layout: they are the layout-independent baselines.
 // The two SQLite baselines wrap each Update/Query in BEGIN IMMEDIATE/BEGIN ... COMMIT around the same
 // statements, so all four run the same transactions.
 //
@@ -25,6 +28,7 @@
 
 #include "lib/core/status.h"
 #include "lib/db/connection.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::bench {
 
@@ -37,6 +41,9 @@ inline constexpr BackendKind kAllBackends[] = {BackendKind::kMemdb, BackendKind:
 std::string_view BackendName(BackendKind kind);
 // The inverse of BackendName; nullopt for an unknown name.
 std::optional<BackendKind> ParseBackendName(std::string_view name);
+// Whether the backend stores the database in an on-disk layout, so that it runs once per layout: icstable and
+// icstable-sim. memdb and unix do not.
+bool RunsPerLayout(BackendKind kind);
 
 // What the simulated IC counted (icstable-sim only). A snapshot; subtract two to get a region's cost.
 struct StableCost {
@@ -72,6 +79,9 @@ class BenchBackend {
 struct BackendOptions {
   // Directory for the `unix` backend's temporary database file. Empty: the system temporary directory.
   std::filesystem::path temp_dir;
+  // The layout the icstable backends format their fresh memory with (null: DefaultLayout(), layout 6).
+  // Ignored by memdb and unix. Not owned; a registry entry lives as long as it is registered.
+  const LayoutInfo* layout = nullptr;
 };
 
 // Creates an empty database on `kind`. Errors: kSqlite (the baselines cannot open), or whatever Db::Init

@@ -11,6 +11,7 @@
 
 #include "bench/workloads/readme_section.h"
 #include "bench/workloads/vfs_bench.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::bench {
 namespace {
@@ -66,6 +67,9 @@ std::string BenchUsage() {
   return "usage: stablevfs bench [options]\n"
          "  --workload NAME[,NAME]   run only these workloads (repeatable; default all; see --list)\n"
          "  --backend NAME[,NAME]    memdb, unix, icstable, icstable-sim (repeatable; default all)\n"
+         "  --layout NAME[,NAME]|all the on-disk layouts icstable, icstable-sim and the harness suite run on,\n"
+         "                           once each (repeatable; " + LayoutRegistry::Global().Names() + "; default all: every\n"
+         "                           builtin layout); memdb and unix have no layout and run once\n"
          "  --runs N                 timed runs per workload and backend, median reported (default 5;\n"
          "                           0 = set up only, the baseline of whole-process instruction counts)\n"
          "  --warmup N               untimed passes before the timed runs, discarded (default 1)\n"
@@ -107,6 +111,7 @@ std::string BenchUsage() {
          "examples:\n"
          "  stablevfs bench --goal-clock cpu --readme README.md   # the README's performance section\n"
          "  stablevfs bench --suite vfs --workload insert_5000,point_read_100 --backend memdb,icstable\n"
+         "  stablevfs bench --suite vfs --layout 8 --workload reset_insert_1000,churn\n"
          "  stablevfs bench --from-json build/bench-results/bench-20261121T120000Z.json --readme README.md\n";
 }
 
@@ -118,6 +123,7 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
   HarnessBenchOptions harness;
   options.harness = harness;  // the command measures both suites unless told otherwise
   const std::vector<std::string> known = WorkloadNames();
+  std::vector<std::string> layouts;  // --layout, for both suites
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     const auto value = [&]() -> Result<std::string> {
@@ -156,6 +162,22 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
           std::optional<BackendKind> kind = ParseBackendName(name);
           if (!kind) return Status::InvalidArgument("unknown backend '" + name + "' (see --list)");
           options.backends.push_back(*kind);
+        }
+      } else if (arg == "--layout") {
+        // Validated as every command's --layout (harness/cli/layout_option.h): a registered name, or all.
+        std::vector<std::string> names;
+        if (text == "all") {
+          for (const LayoutInfo* layout : LayoutRegistry::Global().Builtins()) names.push_back(layout->name);
+        } else {
+          names = SplitCommas(text);
+          if (names.empty()) return Status::InvalidArgument("--layout wants a layout name or all");
+        }
+        for (const std::string& name : names) {
+          if (LayoutRegistry::Global().Find(name) == nullptr) {
+            return Status::InvalidArgument("--layout: unknown layout '" + name +
+                                           "' (registered: " + LayoutRegistry::Global().Names() + ")");
+          }
+          if (std::find(layouts.begin(), layouts.end(), name) == layouts.end()) layouts.push_back(name);
         }
       } else if (arg == "--runs") {
         STABLEVFS_RETURN_IF_ERROR(ParseUnsigned(arg, text, options.runs));
@@ -222,6 +244,8 @@ Result<BenchOptions> Parse(const std::vector<std::string>& args, CommandFlags* f
       }
     }
   }
+  options.layouts = layouts;
+  harness.layouts = layouts;
   if (options.harness) options.harness = harness;
   return options;
 }
@@ -274,6 +298,8 @@ int RunBenchCommand(const std::vector<std::string>& args, std::ostream& out, std
     for (const std::string& name : WorkloadNames()) out << " " << name;
     out << "\nbackends:";
     for (BackendKind kind : kAllBackends) out << " " << BackendName(kind);
+    out << "\nlayouts:";
+    for (const LayoutInfo* layout : LayoutRegistry::Global().Builtins()) out << " " << layout->name;
     out << "\n";
     return 0;
   }

@@ -48,39 +48,47 @@ std::string Cell(std::string_view text) {
 
 void WriteHarnessTables(const HarnessReport& h, std::ostream& out) {
   if (!h.error.empty()) out << "**Harness benchmark error:** " << Cell(h.error) << "\n\n";
-  const JudgedThroughput& j = h.judged;
-  out << "Fully judged messages (property driver, seed " << h.seed << ", " << j.cases << " cases of "
-      << h.judged_steps << " ops cycling the crash models ic, error, powerloss, torn; one thread):\n\n";
-  out << "| cases | ops | messages | violations | CPU s | wall s | messages per CPU-second |\n";
-  out << "|--:|--:|--:|--:|--:|--:|--:|\n";
-  out << "| " << j.cases << " | " << Grouped(j.ops) << " | " << Grouped(j.messages) << " | " << j.violations
-      << " | " << Fixed(j.cpu_seconds, 2) << " | " << Fixed(j.seconds, 2) << " | " << Grouped(static_cast<uint64_t>(j.per_cpu_second() + 0.5))
-      << " |\n\n";
+  if (!h.judged.empty()) {
+    out << "Fully judged messages (property driver, seed " << h.seed << ", cases of " << h.judged_steps
+        << " ops cycling the crash models ic, error, powerloss, torn; one thread; per layout). A case stops at its "
+           "first violation; `expected` counts the cases that ended at a violation the layout does not promise to "
+           "survive (layout 8 under powerloss and torn), `violations` the others:\n\n";
+    out << "| layout | cases | ops | messages | violations | expected | CPU s | wall s | messages per CPU-second |\n";
+    out << "|---|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+    for (const JudgedThroughput& j : h.judged) {
+      out << "| " << Cell(j.layout) << " | " << j.cases << " | " << Grouped(j.ops) << " | " << Grouped(j.messages)
+          << " | " << j.violations << " | " << j.expected_violations << " | " << Fixed(j.cpu_seconds, 2) << " | "
+          << Fixed(j.seconds, 2) << " | " << Grouped(static_cast<uint64_t>(j.per_cpu_second() + 0.5)) << " |\n";
+    }
+    out << "\n";
+  }
 
   if (!h.explore.empty()) {
     out << "Crash points (`stablevfs explore`, every standard workload in " << Cell(h.workloads_dir)
-        << ", actions error, trap, powerloss, torn):\n\n";
-    out << "| --jobs | workloads | crash points | violations | CPU s | wall s | points per CPU-second | points per "
-           "second |\n";
-    out << "|--:|--:|--:|--:|--:|--:|--:|--:|\n";
+        << ", actions error, trap, powerloss, torn, per layout; `expected`: findings at points the layout does not "
+           "promise to survive):\n\n";
+    out << "| layout | --jobs | workloads | crash points | violations | expected | CPU s | wall s | points per "
+           "CPU-second | points per second |\n";
+    out << "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n";
     for (const ExploreThroughput& e : h.explore) {
-      out << "| " << e.jobs << " | " << e.workloads << " | " << Grouped(e.crash_points) << " | " << e.violations
-          << " | " << Fixed(e.cpu_seconds, 2) << " | " << Fixed(e.seconds, 2) << " | "
-          << Grouped(static_cast<uint64_t>(e.per_cpu_second() + 0.5)) << " | "
-          << Grouped(static_cast<uint64_t>(e.per_second() + 0.5)) << " |\n";
+      out << "| " << Cell(e.layout) << " | " << e.jobs << " | " << e.workloads << " | " << Grouped(e.crash_points)
+          << " | " << e.violations << " | " << Grouped(e.expected_violations) << " | " << Fixed(e.cpu_seconds, 2)
+          << " | " << Fixed(e.seconds, 2) << " | " << Grouped(static_cast<uint64_t>(e.per_cpu_second() + 0.5))
+          << " | " << Grouped(static_cast<uint64_t>(e.per_second() + 0.5)) << " |\n";
     }
     out << "\n";
   }
 
   if (!h.controls.empty()) {
     out << "Negative controls (storage faults armed for whole cases of " << h.control_steps
-        << " ops, crash model powerloss, cases in seed order until the first violation; the shrunk "
-           "counterexample counts the `arm` lines that make the fault exact):\n\n";
-    out << "| control | faults | cases | messages to first violation | seconds | property | ops: case -> "
-           "shrunk | shrink runs | shrink s |\n";
-    out << "|---|---|--:|--:|--:|---|--:|--:|--:|\n";
+        << " ops, cases in seed order until the first violation, under powerloss when the layout promises to "
+           "survive it, else ic; the shrunk counterexample counts the `arm` lines that make the fault exact):\n\n";
+    out << "| layout | crash model | control | faults | cases | messages to first violation | seconds | property | "
+           "ops: case -> shrunk | shrink runs | shrink s |\n";
+    out << "|---|---|---|---|--:|--:|--:|---|--:|--:|--:|\n";
     for (const ControlResult& c : h.controls) {
-      out << "| " << Cell(c.name) << " | `" << Cell(c.faults) << "` | " << c.cases << " | ";
+      out << "| " << Cell(c.layout) << " | " << Cell(c.crash_model) << " | " << Cell(c.name) << " | `"
+          << Cell(c.faults) << "` | " << c.cases << " | ";
       if (!c.caught) {
         out << "not caught (" << Grouped(c.messages) << " messages) | " << Fixed(c.seconds, 2)
             << " | – | – | – | – |\n";
@@ -95,11 +103,17 @@ void WriteHarnessTables(const HarnessReport& h, std::ostream& out) {
   }
 }
 
+std::string Verdict(const GoalResult& goal) {
+  if (!goal.pass) return "not judged";
+  if (*goal.pass) return "PASS";
+  return goal.expected.empty() ? "FAIL" : "expected: " + goal.expected;
+}
+
 void WriteGoalsTable(const std::vector<GoalResult>& goals, std::ostream& out) {
-  out << "| goal | scope | measured | result |\n|---|---|---|---|\n";
+  out << "| goal | layout | scope | measured | result |\n|---|---|---|---|---|\n";
   for (const GoalResult& g : goals) {
-    out << "| " << Cell(g.name) << " | " << Cell(g.scope) << " | " << Cell(g.detail) << " | "
-        << (g.pass ? (*g.pass ? "PASS" : "FAIL") : "not judged") << " |\n";
+    out << "| " << Cell(g.name) << " | " << (g.layout.empty() ? std::string(kNoNumber) : Cell(g.layout)) << " | "
+        << Cell(g.scope) << " | " << Cell(g.detail) << " | " << Cell(Verdict(g)) << " |\n";
   }
 }
 

@@ -30,9 +30,12 @@ std::string Fixed(double value, int decimals);
 // A Markdown table cell: pipes escaped, line breaks and other control characters made spaces.
 std::string Cell(std::string_view text);
 
-// The harness throughput tables: judged messages, explore per --jobs, negative controls.
+// The harness throughput tables, a row per layout: judged messages, explore per --jobs, negative controls.
 void WriteHarnessTables(const HarnessReport& harness, std::ostream& out);
-// The goals table: goal | scope | measured | result.
+// A goal's result: "PASS", "FAIL", "not judged", or "expected: <why>" for a failure the layout is expected to
+// show (GoalResult::expected).
+std::string Verdict(const GoalResult& goal);
+// The goals table: goal | layout | scope | measured | result.
 void WriteGoalsTable(const std::vector<GoalResult>& goals, std::ostream& out);
 
 }  // namespace stablevfs::bench

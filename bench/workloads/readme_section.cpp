@@ -1,5 +1,6 @@
 #include "bench/workloads/readme_section.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,19 @@ namespace {
 std::optional<int64_t> CpuOf(const WorkloadResult& w, BackendKind kind) {
   const BackendResult* r = w.Find(kind);
   return r == nullptr ? std::nullopt : r->median_cpu_ns;
+}
+
+// The layouts of the report's icstable results: those of the environment, then any other a result carries.
+std::vector<std::string> ReportLayouts(const BenchReport& report) {
+  std::vector<std::string> layouts;
+  const auto add = [&](const std::string& name) {
+    if (!name.empty() && std::find(layouts.begin(), layouts.end(), name) == layouts.end()) layouts.push_back(name);
+  };
+  for (const BenchLayout& layout : report.environment.layouts) add(layout.name);
+  for (const WorkloadResult& w : report.workloads) {
+    for (const BackendResult& r : w.backends) add(r.layout);
+  }
+  return layouts;
 }
 
 // Every position of `marker` at the start of a line.
@@ -32,54 +46,78 @@ Result<std::string> ReadWhole(const std::filesystem::path& path) {
 }
 
 void WriteVfsSummary(const BenchReport& report, std::ostream& out) {
+  const std::vector<std::string> layouts = ReportLayouts(report);
   out << "VFS workloads: median CPU time of " << report.environment.runs << " runs (after "
       << report.environment.warmups << " discarded warm-up run(s)) of the timed region (`x memdb`: the ratio to SQLite's in-memory VFS, the floor; `unix`: SQLite's "
-         "file VFS with the same pragmas; `icstable`: the library on heap stable memory). `sim` columns: what "
-         "the simulated IC charged `icstable-sim` for stable memory in the timed region (stable-memory "
-         "instructions: 20/call + 1/byte + 1,000/new dirty 4 KiB page + 500/grow, not SQLite's compute). Sizes "
-         "after the run, on `icstable`.\n\n";
-  out << "| workload | memdb cpu ms | unix cpu x memdb | icstable cpu ms | icstable cpu x memdb | icstable wall x "
-         "memdb | sim: stable bytes written | sim: new dirty 4 KiB pages | sim: stable instructions | stable "
-         "bytes | DB bytes | status |\n";
-  out << "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n";
+         "file VFS with the same pragmas; `icstable/N`: the library on heap stable memory, the database in on-disk "
+         "layout N";
+  if (!report.environment.layouts.empty()) {
+    out << " (";
+    for (size_t i = 0; i < report.environment.layouts.size(); ++i) {
+      const BenchLayout& layout = report.environment.layouts[i];
+      out << (i == 0 ? "" : ", ") << Cell(layout.name) << ": " << Cell(layout.atomicity);
+    }
+    out << ")";
+  }
+  out << "). `sim/N` columns: the stable-memory instructions the simulated IC charged `icstable-sim` on layout N in "
+         "the timed region (20/call + 1/byte + 1,000/new dirty 4 KiB page + 500/grow, not SQLite's compute). "
+         "Stable bytes after the run, on `icstable/N`.\n\n";
+  out << "| workload | memdb cpu ms | unix cpu x memdb |";
+  for (const std::string& layout : layouts) out << " icstable/" << Cell(layout) << " cpu x memdb |";
+  for (const std::string& layout : layouts) out << " sim/" << Cell(layout) << ": stable instructions |";
+  for (const std::string& layout : layouts) out << " stable bytes /" << Cell(layout) << " |";
+  out << " status |\n|---|--:|--:|";
+  for (size_t i = 0; i < 3 * layouts.size(); ++i) out << "--:|";
+  out << "---|\n";
   for (const WorkloadResult& w : report.workloads) {
     if (!w.skipped.empty()) {
-      out << "| " << Cell(w.name) << " | | | | | | | | | | | skipped: " << Cell(w.skipped) << " |\n";
+      out << "| " << Cell(w.name) << " | | |";
+      for (size_t i = 0; i < 3 * layouts.size(); ++i) out << " |";
+      out << " skipped: " << Cell(w.skipped) << " |\n";
       continue;
     }
     const BackendResult* unix_vfs = w.Find(BackendKind::kUnix);
-    const BackendResult* ours = w.Find(BackendKind::kIcstable);
-    const BackendResult* sim = w.Find(BackendKind::kIcstableSim);
-    const StableCost* cost = sim != nullptr && sim->cost ? &*sim->cost : nullptr;
     std::string status = "ok";
     for (const BackendResult& r : w.backends) {
-      if (!r.error.empty()) status = std::string("FAILED on ") + std::string(BackendName(r.backend)) + ": " + r.error;
+      if (!r.error.empty()) status = "FAILED on " + SeriesName(r) + ": " + r.error;
     }
     out << "| " << Cell(w.name) << " | " << Millis(CpuOf(w, BackendKind::kMemdb)) << " | "
-        << Ratio(unix_vfs ? unix_vfs->cpu_ratio_to_memdb : std::nullopt) << " | "
-        << Millis(CpuOf(w, BackendKind::kIcstable)) << " | " << Ratio(ours ? ours->cpu_ratio_to_memdb : std::nullopt)
-        << " | " << Ratio(ours ? ours->ratio_to_memdb : std::nullopt) << " | "
-        << (cost ? Grouped(cost->bytes_written) : kNoNumber) << " | "
-        << (cost ? Grouped(cost->dirty_pages) : kNoNumber) << " | "
-        << (cost ? Grouped(cost->instructions) : kNoNumber) << " | "
-        << Grouped(ours ? ours->stable_bytes : std::nullopt) << " | "
-        << Grouped(ours ? ours->db_size_bytes : std::nullopt) << " | " << Cell(status) << " |\n";
+        << Ratio(unix_vfs ? unix_vfs->cpu_ratio_to_memdb : std::nullopt) << " |";
+    for (const std::string& layout : layouts) {
+      const BackendResult* ours = w.Find(BackendKind::kIcstable, layout);
+      out << " " << Ratio(ours ? ours->cpu_ratio_to_memdb : std::nullopt) << " |";
+    }
+    for (const std::string& layout : layouts) {
+      const BackendResult* sim = w.Find(BackendKind::kIcstableSim, layout);
+      out << " " << (sim != nullptr && sim->cost ? Grouped(sim->cost->instructions) : kNoNumber) << " |";
+    }
+    for (const std::string& layout : layouts) {
+      const BackendResult* ours = w.Find(BackendKind::kIcstable, layout);
+      out << " " << Grouped(ours ? ours->stable_bytes : std::nullopt) << " |";
+    }
+    out << " " << Cell(status) << " |\n";
   }
   out << "\n";
   for (const WorkloadResult& w : report.workloads) {
-    const BackendResult* ours = w.Find(BackendKind::kIcstable);
-    if (ours == nullptr || ours->footprint.size() < 2) continue;
-    const FootprintSample& first = ours->footprint.front();
-    const FootprintSample& last = ours->footprint.back();
-    const uint64_t cycles = last.cycle - first.cycle;
-    const double per_cycle =
-        cycles == 0 ? 0.0
-                    : (static_cast<double>(last.stable_pages) - static_cast<double>(first.stable_pages)) /
-                          static_cast<double>(cycles);
-    out << "Churn footprint (`" << Cell(w.name) << "`, icstable): " << Grouped(first.stable_pages)
-        << " stable pages (64 KiB) after setup, " << Grouped(last.stable_pages) << " after " << cycles
-        << " cycles: " << Fixed(per_cycle, 2) << " pages (" << Grouped(static_cast<uint64_t>(per_cycle * 65536 + 0.5))
-        << " bytes) per cycle.\n\n";
+    for (const std::string& layout : layouts) {
+      const BackendResult* ours = w.Find(BackendKind::kIcstable, layout);
+      if (ours == nullptr || ours->footprint.size() < 2) continue;
+      const FootprintSample& first = ours->footprint.front();
+      const FootprintSample& last = ours->footprint.back();
+      const uint64_t cycles = last.cycle - first.cycle;
+      const double per_cycle =
+          cycles == 0 ? 0.0
+                      : (static_cast<double>(last.stable_pages) - static_cast<double>(first.stable_pages)) /
+                            static_cast<double>(cycles);
+      out << "Churn footprint (`" << Cell(w.name) << "`, icstable/" << Cell(layout) << "): "
+          << Grouped(first.stable_pages) << " stable pages (64 KiB) after setup, " << Grouped(last.stable_pages)
+          << " after " << cycles << " cycles: " << Fixed(per_cycle, 2) << " pages ("
+          << Grouped(static_cast<uint64_t>(per_cycle * 65536 + 0.5)) << " bytes) per cycle; samples (cycle: pages):";
+      for (size_t i = 0; i < ours->footprint.size(); ++i) {
+        out << (i == 0 ? " " : ", ") << ours->footprint[i].cycle << ": " << Grouped(ours->footprint[i].stable_pages);
+      }
+      out << ".\n\n";
+    }
   }
 }
 

@@ -5,9 +5,10 @@
 //
 // The section is the text between the two marker lines below (markers included); everything else in the
 // README is the people's, and stays byte for byte. It is a summary of the report: the command and the
-// environment, one row per workload (memdb, unix and icstable CPU times and ratios, the simulated IC's
-// stable-memory cost, sizes), the churn footprint, the harness throughput tables and the goals. Everything
-// in it comes from the report; nothing is typed by hand.
+// environment, one row per workload with the layouts side by side (memdb's CPU time, unix's ratio, and per
+// layout icstable's ratio, the simulated IC's stable-memory instructions and the stable bytes), the churn
+// footprint of each layout, the harness throughput tables and the goals. Everything in it comes from the
+// report; nothing is typed by hand.
 #pragma once
 
 #include <filesystem>

@@ -60,6 +60,12 @@ class Object {
     return Bool(key);
   }
   bool IsNull(std::string_view key) const { return Member(key).kind == JsonValue::Kind::kNull; }
+  // A string member that may be null (read as "").
+  std::string OptionalString(std::string_view key) const {
+    if (IsNull(key)) return "";
+    if (Member(key).kind != JsonValue::Kind::kString) throw Wrong(key, "a string or null");
+    return Member(key).text;
+  }
 
   Object Child(std::string_view key) const { return Object(Member(key), Path(key)); }
   const std::vector<JsonValue>& Array(std::string_view key) const {
@@ -134,6 +140,9 @@ BenchEnvironment ReadEnvironment(const Object& o) {
   env.churn_sample_every = o.U32("churn_sample_every");
   env.corpora_dir = o.String("corpora_dir");
   env.vfs = o.Bool("vfs");
+  for (const Object& layout : o.Objects("layouts")) {
+    env.layouts.push_back({layout.String("name"), layout.String("atomicity")});
+  }
   env.command_line = o.String("command_line");
   return env;
 }
@@ -144,6 +153,12 @@ BackendResult ReadBackend(const Object& o) {
   const std::optional<BackendKind> kind = ParseBackendName(name);
   if (!kind) throw ShapeError("unknown backend '" + name + "'");
   r.backend = *kind;
+  r.layout = o.OptionalString("layout");
+  if (RunsPerLayout(r.backend) == r.layout.empty()) {
+    throw ShapeError(std::string(RunsPerLayout(r.backend) ? "a layout is missing on backend '"
+                                                          : "a layout is given on the layout-independent backend '") +
+                     name + "'");
+  }
   r.error = o.String("error");
   r.run_ns = o.I64s("run_ns");
   r.median_ns = o.OptionalI64("median_ns");
@@ -194,25 +209,34 @@ HarnessReport ReadHarness(const Object& o) {
   h.control_steps = o.U64("control_steps");
   h.workloads_dir = o.String("workloads_dir");
   h.error = o.String("error");
-  const Object judged = o.Child("judged");
-  h.judged.cases = judged.U64("cases");
-  h.judged.ops = judged.U64("ops");
-  h.judged.messages = judged.U64("messages");
-  h.judged.violations = judged.U64("violations");
-  h.judged.seconds = judged.Double("seconds");
-  h.judged.cpu_seconds = judged.Double("cpu_seconds");
+  for (const Object& judged : o.Objects("judged")) {
+    JudgedThroughput t;
+    t.layout = judged.String("layout");
+    t.cases = judged.U64("cases");
+    t.ops = judged.U64("ops");
+    t.messages = judged.U64("messages");
+    t.violations = judged.U64("violations");
+    t.expected_violations = judged.U64("expected_violations");
+    t.seconds = judged.Double("seconds");
+    t.cpu_seconds = judged.Double("cpu_seconds");
+    h.judged.push_back(t);
+  }
   for (const Object& e : o.Objects("explore")) {
     ExploreThroughput t;
+    t.layout = e.String("layout");
     t.jobs = e.U32("jobs");
     t.workloads = e.U64("workloads");
     t.crash_points = e.U64("crash_points");
     t.violations = e.U64("violations");
+    t.expected_violations = e.U64("expected_violations");
     t.seconds = e.Double("seconds");
     t.cpu_seconds = e.Double("cpu_seconds");
     h.explore.push_back(t);
   }
   for (const Object& c : o.Objects("controls")) {
     ControlResult r;
+    r.layout = c.String("layout");
+    r.crash_model = c.String("crash_model");
     r.name = c.String("name");
     r.faults = c.String("faults");
     r.caught = c.Bool("caught");
@@ -242,6 +266,11 @@ Result<BenchReport> ReadJson(std::string_view text) {
   try {
     const Object root(document, "");
     const std::string format = root.String("format");
+    if (format == "stablevfs-bench-1") {
+      return Status::InvalidArgument(
+          "format is 'stablevfs-bench-1', a report from before layouts were a dimension of the benchmark; this "
+          "stablevfs reads '" + std::string(kBenchJsonFormat) + "': rerun the benchmark");
+    }
     if (format != kBenchJsonFormat) {
       return Status::InvalidArgument("format is '" + format + "', expected '" + kBenchJsonFormat +
                                      "' (a report of another version of stablevfs bench?)");
@@ -251,7 +280,14 @@ Result<BenchReport> ReadJson(std::string_view text) {
     for (const Object& w : root.Objects("workloads")) report.workloads.push_back(ReadWorkload(w));
     if (!root.IsNull("harness")) report.harness = ReadHarness(root.Child("harness"));
     for (const Object& g : root.Objects("goals")) {
-      report.goals.push_back({g.String("name"), g.String("scope"), g.String("detail"), g.OptionalBool("pass")});
+      GoalResult goal;
+      goal.name = g.String("name");
+      goal.layout = g.OptionalString("layout");
+      goal.scope = g.String("scope");
+      goal.detail = g.String("detail");
+      goal.pass = g.OptionalBool("pass");
+      goal.expected = g.OptionalString("expected");
+      report.goals.push_back(std::move(goal));
     }
     return report;
   } catch (const ShapeError& e) {

@@ -1,6 +1,10 @@
 // WriteMarkdown and WriteJson of the VFS benchmark report (vfs_bench.h).
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "bench/workloads/markdown_text.h"
 #include "bench/workloads/vfs_bench.h"
@@ -10,6 +14,16 @@ namespace stablevfs::bench {
 
 namespace {
 void WriteVfsTables(const BenchReport& report, std::ostream& out);
+
+// A string member that is null when empty (a result or goal of no layout, a goal whose failure is not expected).
+void OptionalString(json::JsonWriter& j, std::string_view key, const std::string& value) {
+  if (value.empty()) {
+    j.Key(key);
+    j.Null();
+  } else {
+    j.Field(key, value);
+  }
+}
 }  // namespace
 
 void WriteMarkdown(const BenchReport& report, std::ostream& out) {
@@ -40,8 +54,63 @@ void WriteMarkdown(const BenchReport& report, std::ostream& out) {
 
 namespace {
 
+// One column of the side-by-side tables: a backend on a layout ("" for memdb and unix).
+struct Series {
+  BackendKind backend;
+  std::string layout;
+  bool operator==(const Series&) const = default;
+};
+
+// Every backend/layout the report has a result for: backends in kAllBackends order, layouts in the order of
+// the environment, then as met.
+std::vector<Series> SeriesOf(const BenchReport& report) {
+  std::vector<std::string> layouts;
+  for (const BenchLayout& layout : report.environment.layouts) layouts.push_back(layout.name);
+  std::vector<Series> found;
+  for (const WorkloadResult& w : report.workloads) {
+    for (const BackendResult& r : w.backends) {
+      const Series series{r.backend, r.layout};
+      if (std::find(found.begin(), found.end(), series) == found.end()) found.push_back(series);
+      if (!r.layout.empty() && std::find(layouts.begin(), layouts.end(), r.layout) == layouts.end()) {
+        layouts.push_back(r.layout);
+      }
+    }
+  }
+  std::vector<Series> ordered;
+  for (BackendKind kind : kAllBackends) {
+    for (const Series& s : found) {
+      if (s.backend == kind && s.layout.empty()) ordered.push_back(s);
+    }
+    for (const std::string& layout : layouts) {
+      for (const Series& s : found) {
+        if (s.backend == kind && s.layout == layout) ordered.push_back(s);
+      }
+    }
+  }
+  return ordered;
+}
+
+// The layouts of the series of `backend`, in column order.
+std::vector<std::string> LayoutsOf(const std::vector<Series>& series, BackendKind backend) {
+  std::vector<std::string> layouts;
+  for (const Series& s : series) {
+    if (s.backend == backend && !s.layout.empty()) layouts.push_back(s.layout);
+  }
+  return layouts;
+}
+
 void WriteVfsTables(const BenchReport& report, std::ostream& out) {
   out << "## VFS workloads\n\n";
+
+  if (!report.environment.layouts.empty()) {
+    out << "Layouts: ";
+    for (size_t i = 0; i < report.environment.layouts.size(); ++i) {
+      const BenchLayout& layout = report.environment.layouts[i];
+      out << (i == 0 ? "" : ", ") << "layout " << Cell(layout.name) << " (" << Cell(layout.atomicity) << ")";
+    }
+    out << ". `icstable/N` and `icstable-sim/N`: the backend with its database in layout N; memdb and unix have "
+           "no layout and run once (every layout's ratios divide by the same memdb median).\n\n";
+  }
 
   out << "Time: median of the timed region (transactions only), wall clock (steady_clock); cpu ms: the "
          "thread's CPU time in the same region (less disturbed by other load on the machine). Stable columns: `icstable-sim` counts what "
@@ -59,7 +128,7 @@ void WriteVfsTables(const BenchReport& report, std::ostream& out) {
     }
     for (const BackendResult& r : w.backends) {
       const bool reads = w.kind == WorkloadKind::kRead;
-      out << "| " << Cell(w.name) << " | " << BackendName(r.backend) << " | " << Millis(r.median_ns) << " | "
+      out << "| " << Cell(w.name) << " | " << Cell(SeriesName(r)) << " | " << Millis(r.median_ns) << " | "
           << Ratio(r.ratio_to_memdb) << " | " << Millis(r.median_cpu_ns) << " | "
           << Ratio(r.cpu_ratio_to_memdb) << " | " << (r.cost ? Grouped(r.cost->bytes_written) : kNoNumber) << " | "
           << (r.cost ? Grouped(r.cost->dirty_pages) : kNoNumber) << " | "
@@ -77,23 +146,111 @@ void WriteVfsTables(const BenchReport& report, std::ostream& out) {
   }
   out << "\nrows: rows returned for reads, rows in the table(s) afterwards otherwise.\n";
 
+  const std::vector<Series> series = SeriesOf(report);
+  const bool cpu = report.environment.goals_on_cpu_time;
+  if (!series.empty()) {
+    // Time, side by side: the goal clock's ratio to memdb for every backend/layout.
+    out << "\n### Side by side: " << (cpu ? "CPU time" : "wall-clock time") << " x memdb\n\n"
+        << "Median " << (cpu ? "CPU" : "wall-clock") << " time of each backend/layout divided by memdb's (the "
+        << "clock the time goals judge); memdb's own median in ms.\n\n| workload | memdb ms |";
+    for (const Series& s : series) {
+      if (s.backend != BackendKind::kMemdb) out << " " << Cell(SeriesName(s.backend, s.layout)) << " |";
+    }
+    out << "\n|---|--:|";
+    for (const Series& s : series) {
+      if (s.backend != BackendKind::kMemdb) out << "--:|";
+    }
+    out << "\n";
+    for (const WorkloadResult& w : report.workloads) {
+      if (!w.skipped.empty()) continue;
+      const BackendResult* memdb = w.Find(BackendKind::kMemdb);
+      out << "| " << Cell(w.name) << " | "
+          << Millis(memdb == nullptr ? std::nullopt : cpu ? memdb->median_cpu_ns : memdb->median_ns) << " |";
+      for (const Series& s : series) {
+        if (s.backend == BackendKind::kMemdb) continue;
+        const BackendResult* r = w.Find(s.backend, s.layout);
+        out << " " << Ratio(r == nullptr ? std::nullopt : cpu ? r->cpu_ratio_to_memdb : r->ratio_to_memdb) << " |";
+      }
+      out << "\n";
+    }
+  }
+
+  // Simulated stable-memory instructions, one column per layout, and each layout's ratio to the first.
+  const std::vector<std::string> sim_layouts = LayoutsOf(series, BackendKind::kIcstableSim);
+  if (!sim_layouts.empty()) {
+    out << "\n### Side by side: simulated stable-memory instructions (icstable-sim)\n\n"
+        << "What the IC cost model charges for stable memory in the timed region, per layout";
+    if (sim_layouts.size() > 1) out << "; `N / " << Cell(sim_layouts[0]) << "`: layout N's count over layout " << Cell(sim_layouts[0]) << "'s";
+    out << ".\n\n| workload |";
+    for (const std::string& layout : sim_layouts) out << " layout " << Cell(layout) << " |";
+    for (size_t i = 1; i < sim_layouts.size(); ++i) out << " " << Cell(sim_layouts[i]) << " / " << Cell(sim_layouts[0]) << " |";
+    out << "\n|---|";
+    for (size_t i = 0; i < 2 * sim_layouts.size() - 1; ++i) out << "--:|";
+    out << "\n";
+    for (const WorkloadResult& w : report.workloads) {
+      if (!w.skipped.empty()) continue;
+      std::vector<std::optional<uint64_t>> counts;
+      for (const std::string& layout : sim_layouts) {
+        const BackendResult* r = w.Find(BackendKind::kIcstableSim, layout);
+        counts.push_back(r != nullptr && r->cost ? std::optional<uint64_t>(r->cost->instructions) : std::nullopt);
+      }
+      out << "| " << Cell(w.name) << " |";
+      for (const std::optional<uint64_t>& n : counts) out << " " << Grouped(n) << " |";
+      for (size_t i = 1; i < counts.size(); ++i) {
+        const bool both = counts[0] && counts[i] && *counts[0] > 0;
+        out << " "
+            << Ratio(both ? std::optional<double>(static_cast<double>(*counts[i]) / static_cast<double>(*counts[0]))
+                          : std::nullopt)
+            << " |";
+      }
+      out << "\n";
+    }
+  }
+
+  // Stable memory after the run (reset_insert_1000's row is the reset footprint the goals judge).
+  std::vector<Series> sized;
+  for (const Series& s : series) {
+    if (RunsPerLayout(s.backend)) sized.push_back(s);
+  }
+  if (!sized.empty()) {
+    out << "\n### Side by side: stable memory after the run (bytes)\n\n"
+        << "`icstable` measures the whole heap stable memory; `icstable-sim` the database's virtual memory (as the "
+           "original's benchmark did). The `reset_insert_1000` row is the footprint after the 1,000-row reset.\n\n"
+        << "| workload |";
+    for (const Series& s : sized) out << " " << Cell(SeriesName(s.backend, s.layout)) << " |";
+    out << "\n|---|";
+    for (size_t i = 0; i < sized.size(); ++i) out << "--:|";
+    out << "\n";
+    for (const WorkloadResult& w : report.workloads) {
+      if (!w.skipped.empty()) continue;
+      out << "| " << Cell(w.name) << " |";
+      for (const Series& s : sized) {
+        const BackendResult* r = w.Find(s.backend, s.layout);
+        out << " " << Grouped(r == nullptr ? std::nullopt : r->stable_bytes) << " |";
+      }
+      out << "\n";
+    }
+  }
+
   for (const WorkloadResult& w : report.workloads) {
-    bool any = false;
-    for (const BackendResult& r : w.backends) any = any || !r.footprint.empty();
-    if (!any) continue;
-    out << "\n### " << w.name << ": stable memory after each sample (64 KiB pages)\n\n| cycle |";
-    std::vector<const BackendResult*> series;
+    std::vector<const BackendResult*> sampled;
     for (const BackendResult& r : w.backends) {
-      if (r.footprint.empty()) continue;
-      series.push_back(&r);
-      out << " " << BackendName(r.backend) << " |";
+      if (!r.footprint.empty()) sampled.push_back(&r);
+    }
+    if (sampled.empty()) continue;
+    out << "\n### " << w.name << ": stable memory after each sample (64 KiB pages)\n\n| cycle |";
+    // The longest series gives the rows (a failed run may have stopped early).
+    const BackendResult* longest = sampled.front();
+    for (const BackendResult* r : sampled) {
+      out << " " << Cell(SeriesName(*r)) << " |";
+      if (r->footprint.size() > longest->footprint.size()) longest = r;
     }
     out << "\n|--:|";
-    for (size_t i = 0; i < series.size(); ++i) out << "--:|";
+    for (size_t i = 0; i < sampled.size(); ++i) out << "--:|";
     out << "\n";
-    for (size_t i = 0; i < series.front()->footprint.size(); ++i) {
-      out << "| " << series.front()->footprint[i].cycle << " |";
-      for (const BackendResult* r : series) {
+    for (size_t i = 0; i < longest->footprint.size(); ++i) {
+      out << "| " << longest->footprint[i].cycle << " |";
+      for (const BackendResult* r : sampled) {
         out << " " << (i < r->footprint.size() ? Grouped(r->footprint[i].stable_pages) : kNoNumber) << " |";
       }
       out << "\n";
@@ -111,23 +268,31 @@ void WriteHarnessJson(const HarnessReport& h, json::JsonWriter& j) {
   j.Field("workloads_dir", h.workloads_dir);
   j.Field("error", h.error);
   j.Key("judged");
-  j.BeginObject();
-  j.Field("cases", h.judged.cases);
-  j.Field("ops", h.judged.ops);
-  j.Field("messages", h.judged.messages);
-  j.Field("violations", h.judged.violations);
-  j.Field("seconds", h.judged.seconds);
-  j.Field("cpu_seconds", h.judged.cpu_seconds);
-  j.Field("per_cpu_second", h.judged.per_cpu_second());
-  j.EndObject();
+  j.BeginArray();
+  for (const JudgedThroughput& t : h.judged) {
+    j.BeginObject();
+    j.Field("layout", t.layout);
+    j.Field("cases", t.cases);
+    j.Field("ops", t.ops);
+    j.Field("messages", t.messages);
+    j.Field("violations", t.violations);
+    j.Field("expected_violations", t.expected_violations);
+    j.Field("seconds", t.seconds);
+    j.Field("cpu_seconds", t.cpu_seconds);
+    j.Field("per_cpu_second", t.per_cpu_second());
+    j.EndObject();
+  }
+  j.EndArray();
   j.Key("explore");
   j.BeginArray();
   for (const ExploreThroughput& e : h.explore) {
     j.BeginObject();
+    j.Field("layout", e.layout);
     j.Field("jobs", static_cast<uint64_t>(e.jobs));
     j.Field("workloads", e.workloads);
     j.Field("crash_points", e.crash_points);
     j.Field("violations", e.violations);
+    j.Field("expected_violations", e.expected_violations);
     j.Field("seconds", e.seconds);
     j.Field("cpu_seconds", e.cpu_seconds);
     j.Field("per_second", e.per_second());
@@ -139,6 +304,8 @@ void WriteHarnessJson(const HarnessReport& h, json::JsonWriter& j) {
   j.BeginArray();
   for (const ControlResult& c : h.controls) {
     j.BeginObject();
+    j.Field("layout", c.layout);
+    j.Field("crash_model", c.crash_model);
     j.Field("name", c.name);
     j.Field("faults", c.faults);
     j.Field("caught", c.caught);
@@ -182,6 +349,15 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
   j.Field("churn_sample_every", env.churn_sample_every);
   j.Field("corpora_dir", env.corpora_dir);
   j.Field("vfs", env.vfs);
+  j.Key("layouts");
+  j.BeginArray();
+  for (const BenchLayout& layout : env.layouts) {
+    j.BeginObject();
+    j.Field("name", layout.name);
+    j.Field("atomicity", layout.atomicity);
+    j.EndObject();
+  }
+  j.EndArray();
   j.Field("command_line", env.command_line);
   j.EndObject();
 
@@ -198,6 +374,7 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
     for (const BackendResult& r : w.backends) {
       j.BeginObject();
       j.Field("backend", BackendName(r.backend));
+      OptionalString(j, "layout", r.layout);
       j.Field("error", r.error);
       j.Key("run_ns");
       j.BeginArray();
@@ -256,9 +433,11 @@ void WriteJson(const BenchReport& report, std::ostream& out) {
   for (const GoalResult& g : report.goals) {
     j.BeginObject();
     j.Field("name", g.name);
+    OptionalString(j, "layout", g.layout);
     j.Field("scope", g.scope);
     j.Field("detail", g.detail);
     j.Field("pass", g.pass);
+    OptionalString(j, "expected", g.expected);
     j.EndObject();
   }
   j.EndArray();

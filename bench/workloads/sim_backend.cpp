@@ -1,7 +1,8 @@
 // The icstable-sim backend: the library inside the simulated IC (bench_backend.h).
 //
 // It runs on harness/sim's Canister with its default, canister-shaped memory stack: HeapStableMemory ->
-// SimStableMemory (cost model on) -> MemoryManager -> VirtualMemory 120 -> Db. Each Update is one update
+// SimStableMemory (cost model on) -> MemoryManager -> VirtualMemory 120 -> Db, the database in the layout that
+// BackendOptions::layout names (CanisterOptions::layout, kept across the heap rebuilds). Each Update is one update
 // message and each Query one query message, so the simulator's counters are what the IC would charge for
 // stable memory: write bytes, 4 KiB pages newly dirtied per message, and the stable-memory instructions.
 // Two consequences worth knowing when reading its numbers:
@@ -21,7 +22,7 @@ namespace {
 
 class IcstableSimBackend final : public BenchBackend {
  public:
-  IcstableSimBackend() : canister_(sim::CanisterOptions{}) {}
+  explicit IcstableSimBackend(const LayoutInfo* layout) : canister_(OptionsFor(layout)) {}
 
   Status init_status() const { return canister_.init_status(); }
 
@@ -62,14 +63,20 @@ class IcstableSimBackend final : public BenchBackend {
     return Status::InvalidArgument("unknown message outcome");
   }
 
+  static sim::CanisterOptions OptionsFor(const LayoutInfo* layout) {
+    sim::CanisterOptions options;
+    options.layout = layout;
+    return options;
+  }
+
   sim::Canister canister_;
 };
 
 }  // namespace
 
 // Declared in bench_backend.cpp, which dispatches on BackendKind; defined here beside the simulator it needs.
-Result<std::unique_ptr<BenchBackend>> OpenIcstableSimBackend() {
-  auto backend = std::make_unique<IcstableSimBackend>();
+Result<std::unique_ptr<BenchBackend>> OpenIcstableSimBackend(const LayoutInfo* layout) {
+  auto backend = std::make_unique<IcstableSimBackend>(layout);
   Status status = backend->init_status();
   if (!status.ok()) return status;
   return std::unique_ptr<BenchBackend>(std::move(backend));

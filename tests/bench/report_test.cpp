@@ -5,13 +5,15 @@
 // header says; a saved report renders again (ReadJson) and the README section splices in without touching
 // the rest of the file. Method: build reports by hand (no database, no clock), write them, read the JSON back
 // with the strict reader (harness/json), check keys and values, including strings that need escaping, and
-// that write -> read -> write gives the same text. The goal judge is fed hand-made medians, footprints and
-// harness figures on both sides of each limit. No timing assertions.
+// that write -> read -> write gives the same text. The reports have two layouts (6 and 8) side by side, as a
+// default run does: every result, harness row and goal carries its layout. The goal judge is fed hand-made
+// medians, footprints and harness figures on both sides of each limit, per layout. No timing assertions.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "bench/workloads/readme_section.h"
 #include "bench/workloads/vfs_bench.h"
 #include "harness/json/json_text.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::bench {
 namespace {
@@ -29,9 +32,11 @@ using JsonArray = std::vector<JsonValue>;
 // ---------------------------------------------------------------------------------------------------------
 // A hand-made report.
 
-BackendResult MakeResult(BackendKind kind, int64_t median_ns, std::optional<double> ratio) {
+BackendResult MakeResult(BackendKind kind, int64_t median_ns, std::optional<double> ratio,
+                         const std::string& layout = "") {
   BackendResult r;
   r.backend = kind;
+  r.layout = layout;
   r.run_ns = {median_ns};
   r.median_ns = median_ns;
   r.run_cpu_ns = {median_ns / 2};
@@ -40,6 +45,12 @@ BackendResult MakeResult(BackendKind kind, int64_t median_ns, std::optional<doub
   r.ratio_to_memdb = ratio;
   r.db_size_bytes = 16384 * 3;
   r.table_rows = 1000;
+  return r;
+}
+
+BackendResult WithPages(BackendResult r, uint64_t pages) {
+  r.stable_pages = pages;
+  r.stable_bytes = pages * 65536;
   return r;
 }
 
@@ -53,37 +64,48 @@ BenchReport SampleReport() {
   report.environment.scale = 1.0;
   report.environment.value_bytes = 100;
   report.environment.corpora_dir = "C:\\odd \"path\"";
+  report.environment.layouts = {{"6", "power-loss"}, {"8", "trap-rollback"}};
 
+  // Layout 6: 8 pages after the reset, its limit (0.5 MiB) exactly; layout 8: 3 pages = 196,608 bytes, its
+  // limit exactly.
   WorkloadResult write{"reset_insert_1000", WorkloadKind::kWrite, "1 update: insert", "", {}};
   write.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
-  BackendResult ours = MakeResult(BackendKind::kIcstable, 1200, 1.2);
-  ours.stable_pages = 8;
-  ours.stable_bytes = 8 * 65536;
-  write.backends.push_back(ours);
-  BackendResult sim = MakeResult(BackendKind::kIcstableSim, 5000, 5.0);
-  sim.cost = StableCost{123456, 40, 170000, 1};
-  sim.stable_pages = 8;
-  sim.stable_bytes = 8 * 65536;
-  write.backends.push_back(sim);
   BackendResult failed;
   failed.backend = BackendKind::kUnix;
   failed.error = "run 1: step: \"quoted\"\nnext line\twith tab and \x01 control | pipe";
   write.backends.push_back(failed);
+  write.backends.push_back(WithPages(MakeResult(BackendKind::kIcstable, 1200, 1.2, "6"), 8));
+  write.backends.push_back(WithPages(MakeResult(BackendKind::kIcstable, 1300, 1.3, "8"), 3));
+  BackendResult sim6 = WithPages(MakeResult(BackendKind::kIcstableSim, 5000, 5.0, "6"), 8);
+  sim6.cost = StableCost{123456, 40, 170000, 1};
+  write.backends.push_back(sim6);
+  BackendResult sim8 = WithPages(MakeResult(BackendKind::kIcstableSim, 4000, 4.0, "8"), 3);
+  sim8.cost = StableCost{100000, 30, 85000, 1};
+  write.backends.push_back(sim8);
   report.workloads.push_back(write);
 
   WorkloadResult read{"point_read_100", WorkloadKind::kRead, "1 query", "", {}};
   read.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
-  read.backends.push_back(MakeResult(BackendKind::kIcstable, 1200, 1.2));
+  read.backends.push_back(MakeResult(BackendKind::kIcstable, 1200, 1.2, "6"));
+  read.backends.push_back(MakeResult(BackendKind::kIcstable, 1150, 1.15, "8"));
   report.workloads.push_back(read);
 
+  // Churn: layout 6 grows (expected of it) on icstable and is flat on icstable-sim after growing once; layout 8
+  // is flat on icstable and grows at its last sample on icstable-sim (a failure: layout 8 must stay flat).
   WorkloadResult churn{"churn", WorkloadKind::kChurn, "updates", "", {}};
   churn.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
-  BackendResult grows = MakeResult(BackendKind::kIcstable, 1100, 1.1);
-  grows.footprint = {{0, 5}, {1, 6}, {2, 7}, {3, 8}, {4, 9}};
-  churn.backends.push_back(grows);
-  BackendResult flat = MakeResult(BackendKind::kIcstableSim, 2000, 2.0);
-  flat.footprint = {{0, 5}, {1, 6}, {2, 6}, {3, 6}, {4, 6}};
-  churn.backends.push_back(flat);
+  BackendResult grows6 = MakeResult(BackendKind::kIcstable, 1100, 1.1, "6");
+  grows6.footprint = {{0, 5}, {1, 6}, {2, 7}, {3, 8}, {4, 9}};
+  churn.backends.push_back(grows6);
+  BackendResult flat8 = MakeResult(BackendKind::kIcstable, 1050, 1.05, "8");
+  flat8.footprint = {{0, 5}, {1, 5}, {2, 5}, {3, 5}, {4, 5}};
+  churn.backends.push_back(flat8);
+  BackendResult flat6 = MakeResult(BackendKind::kIcstableSim, 2000, 2.0, "6");
+  flat6.footprint = {{0, 5}, {1, 6}, {2, 6}, {3, 6}, {4, 6}};
+  churn.backends.push_back(flat6);
+  BackendResult grows8 = MakeResult(BackendKind::kIcstableSim, 2000, 2.0, "8");
+  grows8.footprint = {{0, 5}, {1, 5}, {2, 5}, {3, 5}, {4, 6}};
+  churn.backends.push_back(grows8);
   report.workloads.push_back(churn);
 
   WorkloadResult skipped{"chinook_load", WorkloadKind::kLoad, "load", "corpus file not found: /x", {}};
@@ -92,11 +114,23 @@ BenchReport SampleReport() {
   return report;
 }
 
-const GoalResult* FindGoal(const std::vector<GoalResult>& goals, const std::string& scope) {
+const GoalResult* FindGoal(const std::vector<GoalResult>& goals, const std::string& scope,
+                           const std::string& layout = "") {
   for (const GoalResult& g : goals) {
-    if (g.scope == scope) return &g;
+    if (g.scope == scope && g.layout == layout) return &g;
   }
   return nullptr;
+}
+
+BackendResult& ResultOf(BenchReport& report, const std::string& workload, BackendKind kind,
+                      const std::string& layout = "") {
+  for (WorkloadResult& w : report.workloads) {
+    if (w.name != workload) continue;
+    for (BackendResult& r : w.backends) {
+      if (r.backend == kind && r.layout == layout) return r;
+    }
+  }
+  throw std::logic_error("no result " + workload + " " + SeriesName(kind, layout));
 }
 
 TEST(BenchReport, JsonParsesAndCarriesEveryField) {
@@ -104,6 +138,7 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   std::ostringstream out;
   WriteJson(report, out);
   const JsonValue doc = json::ParseJson(out.str());
+  EXPECT_EQ(doc["format"].text, "stablevfs-bench-2");
 
   const JsonValue& env = doc["environment"];
   EXPECT_EQ(env["sqlite_version"].text, "3.40.1");
@@ -111,18 +146,21 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   EXPECT_EQ(env["machine"].text, "Linux 6.1 x86_64");
   EXPECT_EQ(env["corpora_dir"].text, "C:\\odd \"path\"");
   for (const char* key : {"date_utc", "compiler", "callgrind_toggles", "goals_on_cpu_time", "runs", "warmups", "scale", "value_bytes",
-                          "churn_cycles", "churn_sample_every"}) {
+                          "churn_cycles", "churn_sample_every", "layouts"}) {
     EXPECT_EQ(env.members.count(key), 1u) << key;
   }
+  ASSERT_EQ(env["layouts"].items.size(), 2u);
+  EXPECT_EQ(env["layouts"].items[1]["name"].text, "8");
+  EXPECT_EQ(env["layouts"].items[1]["atomicity"].text, "trap-rollback");
 
   const JsonArray& workloads = doc["workloads"].items;
   ASSERT_EQ(workloads.size(), 4u);
   EXPECT_EQ(workloads[0]["name"].text, "reset_insert_1000");
   EXPECT_EQ(workloads[0]["kind"].text, "write");
   const JsonArray& backends = workloads[0]["backends"].items;
-  ASSERT_EQ(backends.size(), 4u);
+  ASSERT_EQ(backends.size(), 6u);
   for (const JsonValue& b : backends) {
-    for (const char* key : {"backend", "error", "run_ns", "median_ns", "run_cpu_ns", "median_cpu_ns",
+    for (const char* key : {"backend", "layout", "error", "run_ns", "median_ns", "run_cpu_ns", "median_cpu_ns",
                             "ratio_to_memdb", "cpu_ratio_to_memdb", "stable_bytes_written",
                             "dirty_pages_4k", "stable_instructions", "messages", "stable_pages", "stable_bytes",
                             "db_size_bytes", "rows_read", "rows_written", "table_rows", "footprint", "notes"}) {
@@ -130,19 +168,30 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
     }
   }
   EXPECT_EQ(backends[0]["backend"].text, "memdb");
+  EXPECT_TRUE(backends[0]["layout"].is_null());  // memdb and unix have no layout
+  EXPECT_TRUE(backends[1]["layout"].is_null());
   EXPECT_EQ(backends[0]["median_ns"].number(), 1000);
   EXPECT_EQ(backends[0]["median_cpu_ns"].number(), 500);
   EXPECT_EQ(backends[0]["run_ns"].items.size(), 1u);
   EXPECT_TRUE(backends[0]["stable_pages"].is_null());
   EXPECT_TRUE(backends[0]["stable_bytes_written"].is_null());
-  EXPECT_DOUBLE_EQ(backends[1]["ratio_to_memdb"].number(), 1.2);
-  EXPECT_EQ(backends[1]["stable_bytes"].number(), 8 * 65536);
-  EXPECT_EQ(backends[2]["stable_bytes_written"].number(), 123456);
-  EXPECT_EQ(backends[2]["dirty_pages_4k"].number(), 40);
-  EXPECT_EQ(backends[2]["stable_instructions"].number(), 170000);
   // Strings that need escaping come back unchanged.
-  EXPECT_EQ(backends[3]["error"].text, report.workloads[0].backends[3].error);
-  EXPECT_TRUE(backends[3]["median_ns"].is_null());
+  EXPECT_EQ(backends[1]["error"].text, report.workloads[0].backends[1].error);
+  EXPECT_TRUE(backends[1]["median_ns"].is_null());
+  // Every icstable result names its layout.
+  EXPECT_EQ(backends[2]["backend"].text, "icstable");
+  EXPECT_EQ(backends[2]["layout"].text, "6");
+  EXPECT_DOUBLE_EQ(backends[2]["ratio_to_memdb"].number(), 1.2);
+  EXPECT_EQ(backends[2]["stable_bytes"].number(), 8 * 65536);
+  EXPECT_EQ(backends[3]["layout"].text, "8");
+  EXPECT_EQ(backends[3]["stable_bytes"].number(), 196608);
+  EXPECT_EQ(backends[4]["backend"].text, "icstable-sim");
+  EXPECT_EQ(backends[4]["layout"].text, "6");
+  EXPECT_EQ(backends[4]["stable_bytes_written"].number(), 123456);
+  EXPECT_EQ(backends[4]["dirty_pages_4k"].number(), 40);
+  EXPECT_EQ(backends[4]["stable_instructions"].number(), 170000);
+  EXPECT_EQ(backends[5]["layout"].text, "8");
+  EXPECT_EQ(backends[5]["stable_instructions"].number(), 85000);
 
   const JsonArray& footprint = workloads[2]["backends"].items[1]["footprint"].items;
   ASSERT_EQ(footprint.size(), 5u);
@@ -153,87 +202,165 @@ TEST(BenchReport, JsonParsesAndCarriesEveryField) {
   const JsonArray& goals = doc["goals"].items;
   EXPECT_EQ(goals.size(), report.goals.size());
   for (const JsonValue& g : goals) {
-    for (const char* key : {"name", "scope", "detail", "pass"}) EXPECT_EQ(g.members.count(key), 1u) << key;
+    for (const char* key : {"name", "layout", "scope", "detail", "pass", "expected"}) {
+      EXPECT_EQ(g.members.count(key), 1u) << key;
+    }
   }
+  bool expected_seen = false;
+  for (const JsonValue& g : goals) {
+    if (g["expected"].is_null()) continue;
+    expected_seen = true;
+    EXPECT_EQ(g["expected"].text, "layout 6 never reclaims");
+    EXPECT_EQ(g["layout"].text, "6");
+    EXPECT_FALSE(g["pass"].boolean);
+  }
+  EXPECT_TRUE(expected_seen);
   EXPECT_FALSE(doc["ok"].boolean);  // the unix run failed
 }
 
-TEST(BenchReport, GoalsAreJudgedAgainstTheirLimits) {
+TEST(BenchReport, GoalsAreJudgedAgainstTheirLimitsPerLayout) {
   const BenchReport report = SampleReport();
-  const GoalResult* write = FindGoal(report.goals, "reset_insert_1000");
-  ASSERT_NE(write, nullptr);
-  EXPECT_EQ(write->pass, std::optional<bool>(true));  // 1.2 <= 1.3
-  const GoalResult* read = FindGoal(report.goals, "point_read_100");
-  ASSERT_NE(read, nullptr);
-  EXPECT_EQ(read->pass, std::optional<bool>(false));  // 1.2 > 1.15
-  const GoalResult* churn_write = FindGoal(report.goals, "churn");
+  // Time goals: one per workload and layout, icstable/N against the one memdb median.
+  const GoalResult* write6 = FindGoal(report.goals, "reset_insert_1000", "6");
+  ASSERT_NE(write6, nullptr);
+  EXPECT_EQ(write6->pass, std::optional<bool>(true));  // 1.2 <= 1.3
+  const GoalResult* write8 = FindGoal(report.goals, "reset_insert_1000", "8");
+  ASSERT_NE(write8, nullptr);
+  EXPECT_EQ(write8->pass, std::optional<bool>(true));  // 1.3 <= 1.3, the limit itself
+  const GoalResult* read6 = FindGoal(report.goals, "point_read_100", "6");
+  ASSERT_NE(read6, nullptr);
+  EXPECT_EQ(read6->pass, std::optional<bool>(false));  // 1.2 > 1.15
+  const GoalResult* read8 = FindGoal(report.goals, "point_read_100", "8");
+  ASSERT_NE(read8, nullptr);
+  EXPECT_EQ(read8->pass, std::optional<bool>(true));  // 1.15 <= 1.15
+  EXPECT_EQ(FindGoal(report.goals, "reset_insert_1000", ""), nullptr);  // no goal without a layout
+  const GoalResult* churn_write = FindGoal(report.goals, "churn", "6");
   ASSERT_NE(churn_write, nullptr);
   EXPECT_EQ(churn_write->pass, std::optional<bool>(true));  // churn writes: 1.1 <= 1.3
 
-  const GoalResult* reset = FindGoal(report.goals, "reset_insert_1000 (icstable)");
-  ASSERT_NE(reset, nullptr);
-  EXPECT_EQ(reset->pass, std::optional<bool>(true));  // 8 pages = 512 KiB, the limit itself
+  // Reset footprint: each layout at its own limit passes, one page more fails.
+  const GoalResult* reset6 = FindGoal(report.goals, "reset_insert_1000 (icstable)", "6");
+  ASSERT_NE(reset6, nullptr);
+  EXPECT_EQ(reset6->pass, std::optional<bool>(true));  // 8 pages = 512 KiB, the limit itself
+  EXPECT_NE(reset6->name.find("0.5 MiB"), std::string::npos) << reset6->name;
+  const GoalResult* reset8 = FindGoal(report.goals, "reset_insert_1000 (icstable)", "8");
+  ASSERT_NE(reset8, nullptr);
+  EXPECT_EQ(reset8->pass, std::optional<bool>(true));  // 3 pages = 196,608 bytes, the limit itself
+  EXPECT_NE(reset8->name.find("196,608 bytes"), std::string::npos) << reset8->name;
+  EXPECT_NE(reset8->detail.find("25-27-byte values; values here: 100 bytes"), std::string::npos) << reset8->detail;
+  BenchReport big = SampleReport();
+  big.workloads[0].backends[2] = WithPages(big.workloads[0].backends[2], 9);
+  big.workloads[0].backends[3] = WithPages(big.workloads[0].backends[3], 4);
+  const std::vector<GoalResult> big_goals = JudgeGoals(big);
+  EXPECT_EQ(FindGoal(big_goals, "reset_insert_1000 (icstable)", "6")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoal(big_goals, "reset_insert_1000 (icstable)", "8")->pass, std::optional<bool>(false));
+  // 4 pages would pass layout 6's limit: the limit is the layout's.
+  big.workloads[0].backends[2] = WithPages(big.workloads[0].backends[2], 4);
+  EXPECT_EQ(FindGoal(JudgeGoals(big), "reset_insert_1000 (icstable)", "6")->pass, std::optional<bool>(true));
 
-  const GoalResult* grows = FindGoal(report.goals, "churn (icstable)");
-  ASSERT_NE(grows, nullptr);
-  EXPECT_EQ(grows->pass, std::optional<bool>(false));
-  EXPECT_NE(grows->detail.find("65536 bytes/cycle"), std::string::npos) << grows->detail;
-  const GoalResult* flat = FindGoal(report.goals, "churn (icstable-sim)");
-  ASSERT_NE(flat, nullptr);
-  EXPECT_EQ(flat->pass, std::optional<bool>(true));  // grew once, then flat over the second half
+  // Churn: flat over the second half passes; growth is a failure, except on layout 6, where it is expected.
+  const GoalResult* grows6 = FindGoal(report.goals, "churn (icstable)", "6");
+  ASSERT_NE(grows6, nullptr);
+  EXPECT_EQ(grows6->pass, std::optional<bool>(false));
+  EXPECT_EQ(grows6->expected, "layout 6 never reclaims");
+  EXPECT_NE(grows6->detail.find("65536 bytes/cycle"), std::string::npos) << grows6->detail;
+  EXPECT_NE(grows6->detail.find("cycles 2..4 (pages: 7, 8, 9)"), std::string::npos) << grows6->detail;
+  const GoalResult* flat8 = FindGoal(report.goals, "churn (icstable)", "8");
+  ASSERT_NE(flat8, nullptr);
+  EXPECT_EQ(flat8->pass, std::optional<bool>(true));
+  EXPECT_EQ(flat8->expected, "");
+  const GoalResult* flat6 = FindGoal(report.goals, "churn (icstable-sim)", "6");
+  ASSERT_NE(flat6, nullptr);
+  EXPECT_EQ(flat6->pass, std::optional<bool>(true));  // grew once, then flat over the second half
+  EXPECT_EQ(flat6->expected, "");
+  const GoalResult* grows8 = FindGoal(report.goals, "churn (icstable-sim)", "8");
+  ASSERT_NE(grows8, nullptr);
+  EXPECT_EQ(grows8->pass, std::optional<bool>(false));  // one page at the last sample: layout 8 must stay flat
+  EXPECT_EQ(grows8->expected, "");
+  // A layout the goals know nothing about (registered later) must stay flat too.
+  BenchReport other = SampleReport();
+  other.environment.layouts.push_back({"9", "trap-rollback"});
+  BackendResult grows9 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "9");
+  grows9.footprint = {{0, 5}, {10, 6}, {20, 7}};
+  other.workloads[2].backends.push_back(grows9);
+  const std::vector<GoalResult> other_goals = JudgeGoals(other);
+  const GoalResult* grows_other = FindGoal(other_goals, "churn (icstable)", "9");
+  ASSERT_NE(grows_other, nullptr);
+  EXPECT_EQ(grows_other->pass, std::optional<bool>(false));
+  EXPECT_EQ(grows_other->expected, "");
+  EXPECT_NE(grows_other->detail.find("cycles 10..20"), std::string::npos) << grows_other->detail;
+  // ...and gets the project's reset limit; here it did not run the reset, so that goal is not judged.
+  const GoalResult* reset_other = FindGoal(other_goals, "reset_insert_1000 (icstable)", "9");
+  ASSERT_NE(reset_other, nullptr);
+  EXPECT_NE(reset_other->name.find("0.5 MiB"), std::string::npos);
+  EXPECT_FALSE(reset_other->pass.has_value());
+  EXPECT_NE(reset_other->detail.find("icstable/9"), std::string::npos) << reset_other->detail;
 
   // A skipped workload is not judged at all; a missing backend makes a goal "not judged", never a pass.
-  EXPECT_EQ(FindGoal(report.goals, "chinook_load"), nullptr);
+  EXPECT_EQ(FindGoal(report.goals, "chinook_load", "6"), nullptr);
   BenchReport only_memdb;
+  only_memdb.environment.layouts = {{"6", "power-loss"}, {"8", "trap-rollback"}};
   WorkloadResult w{"insert_5000", WorkloadKind::kWrite, "", "", {}};
   w.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
   only_memdb.workloads.push_back(w);
-  for (const GoalResult& g : JudgeGoals(only_memdb)) EXPECT_FALSE(g.pass.has_value()) << g.scope;
+  const std::vector<GoalResult> memdb_goals = JudgeGoals(only_memdb);
+  EXPECT_EQ(memdb_goals.size(), 4u);  // time and reset, per layout
+  for (const GoalResult& g : memdb_goals) EXPECT_FALSE(g.pass.has_value()) << g.scope;
 
   // The clock the time goals judge is a choice: here the CPU ratio passes where the wall ratio fails.
   BenchReport busy = SampleReport();
-  busy.workloads[1].backends[1].cpu_ratio_to_memdb = 1.1;  // point_read_100: wall 1.2, cpu 1.1
-  EXPECT_EQ(FindGoal(JudgeGoals(busy), "point_read_100")->pass, std::optional<bool>(false));
+  ResultOf(busy, "point_read_100", BackendKind::kIcstable, "6").cpu_ratio_to_memdb = 1.1;  // wall 1.2, cpu 1.1
+  EXPECT_EQ(FindGoal(JudgeGoals(busy), "point_read_100", "6")->pass, std::optional<bool>(false));
   busy.environment.goals_on_cpu_time = true;
   const std::vector<GoalResult> cpu_goals = JudgeGoals(busy);
-  const GoalResult* on_cpu = FindGoal(cpu_goals, "point_read_100");
+  const GoalResult* on_cpu = FindGoal(cpu_goals, "point_read_100", "6");
   ASSERT_NE(on_cpu, nullptr);
   EXPECT_EQ(on_cpu->pass, std::optional<bool>(true));
   EXPECT_NE(on_cpu->name.find("cpu"), std::string::npos);
   EXPECT_NE(on_cpu->detail.find("1.100x (limit 1.15x; wall 1.200x)"), std::string::npos) << on_cpu->detail;
-
-  // One page over the reset limit fails.
-  BenchReport big = SampleReport();
-  big.workloads[0].backends[1].stable_pages = 9;
-  big.workloads[0].backends[1].stable_bytes = 9 * 65536;
-  EXPECT_EQ(FindGoal(JudgeGoals(big), "reset_insert_1000 (icstable)")->pass, std::optional<bool>(false));
 }
 
-TEST(BenchReport, MarkdownHasOneRowPerResult) {
+TEST(BenchReport, MarkdownShowsTheLayoutsSideBySide) {
   const BenchReport report = SampleReport();
   std::ostringstream out;
   WriteMarkdown(report, out);
   const std::string text = out.str();
   std::istringstream lines(text);
-  std::map<std::string, int> rows;  // "| workload | backend |" prefixes
+  std::map<std::string, int> rows;  // "| workload | backend/layout |" prefixes
   std::string line;
   bool error_row_is_one_line = false;
   while (std::getline(lines, line)) {
     for (const WorkloadResult& w : report.workloads) {
       for (const BackendResult& r : w.backends) {
-        if (line.rfind("| " + w.name + " | " + std::string(BackendName(r.backend)) + " |", 0) == 0) {
-          ++rows[w.name + "/" + std::string(BackendName(r.backend))];
+        if (line.rfind("| " + w.name + " | " + SeriesName(r) + " |", 0) == 0) {
+          ++rows[w.name + "/" + SeriesName(r)];
           if (!r.error.empty()) error_row_is_one_line = line.find("next line") != std::string::npos;
         }
       }
     }
   }
-  EXPECT_EQ(rows.size(), 9u);
+  EXPECT_EQ(rows.size(), 14u);
   for (const auto& [key, count] : rows) EXPECT_EQ(count, 1) << key;
   EXPECT_TRUE(error_row_is_one_line);  // a newline in an error must not break the table
   EXPECT_NE(text.find("\\|"), std::string::npos);  // nor a pipe
   EXPECT_NE(text.find("skipped: corpus file not found"), std::string::npos);
+  EXPECT_NE(text.find("Layouts: layout 6 (power-loss), layout 8 (trap-rollback)."), std::string::npos);
+  // Side by side: time ratios, simulated instructions with layout 8 over layout 6, stable memory.
+  EXPECT_NE(text.find("| workload | memdb ms | unix | icstable/6 | icstable/8 | icstable-sim/6 | icstable-sim/8 |"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("| reset_insert_1000 | 0.001 | – | 1.20 | 1.30 | 5.00 | 4.00 |"), std::string::npos) << text;
+  EXPECT_NE(text.find("| workload | layout 6 | layout 8 | 8 / 6 |"), std::string::npos);
+  EXPECT_NE(text.find("| reset_insert_1000 | 170,000 | 85,000 | 0.50 |"), std::string::npos) << text;
+  EXPECT_NE(text.find("| reset_insert_1000 | 524,288 | 196,608 | 524,288 | 196,608 |"), std::string::npos) << text;
+  // The churn series of every backend/layout, in the same table.
   EXPECT_NE(text.find("### churn: stable memory"), std::string::npos);
+  EXPECT_NE(text.find("| cycle | icstable/6 | icstable/8 | icstable-sim/6 | icstable-sim/8 |"), std::string::npos);
+  EXPECT_NE(text.find("| 4 | 9 | 5 | 6 | 6 |"), std::string::npos) << text;
+  // Goals name their layout; an expected failure says so instead of FAIL.
+  EXPECT_NE(text.find("| goal | layout | scope | measured | result |"), std::string::npos);
+  EXPECT_NE(text.find("| 6 | churn (icstable) |"), std::string::npos);
+  EXPECT_NE(text.find("| expected: layout 6 never reclaims |"), std::string::npos);
   EXPECT_NE(text.find("| FAIL |"), std::string::npos);
   EXPECT_NE(text.find("| PASS |"), std::string::npos);
   EXPECT_NE(text.find("SQLite: 3.40.1"), std::string::npos);
@@ -269,6 +396,39 @@ TEST(BenchArgs, ParsesEveryOption) {
   EXPECT_FALSE(defaults->goals_on_cpu_time);
   EXPECT_TRUE(defaults->workloads.empty());
   EXPECT_TRUE(defaults->backends.empty());
+  EXPECT_TRUE(defaults->layouts.empty());  // every builtin layout
+  ASSERT_TRUE(defaults->harness.has_value());
+  EXPECT_TRUE(defaults->harness->layouts.empty());
+}
+
+TEST(BenchArgs, ParsesLayoutsForBothSuites) {
+  // One layout, for the icstable backends and the harness suite alike.
+  Result<BenchOptions> one = ParseBenchArgs({"--layout", "8"});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->layouts, (std::vector<std::string>{"8"}));
+  ASSERT_TRUE(one->harness.has_value());
+  EXPECT_EQ(one->harness->layouts, (std::vector<std::string>{"8"}));
+  // `all` is every builtin layout of the registry, in its order; names repeat at most once.
+  std::vector<std::string> builtins;
+  for (const LayoutInfo* layout : LayoutRegistry::Global().Builtins()) builtins.push_back(layout->name);
+  Result<BenchOptions> all = ParseBenchArgs({"--layout", "all", "--suite", "harness"});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->layouts, builtins);
+  EXPECT_EQ(all->harness->layouts, builtins);
+  Result<BenchOptions> listed = ParseBenchArgs({"--layout", "8,6", "--layout", "8"});
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->layouts, (std::vector<std::string>{"8", "6"}));
+  // An unknown name is refused with the registered ones.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"--layout", "9"}, {"--layout", "6,nine"}, {"--layout", ""}, {"--layout", ","}, {"--layout"}}) {
+    Result<BenchOptions> refused = ParseBenchArgs(args);
+    ASSERT_FALSE(refused.ok()) << args.back();
+    EXPECT_EQ(refused.status().code(), ErrorCode::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("--layout"), std::string::npos) << refused.status().message();
+  }
+  EXPECT_NE(ParseBenchArgs({"--layout", "9"}).status().message().find(
+                "unknown layout '9' (registered: " + LayoutRegistry::Global().Names() + ")"),
+            std::string::npos);
 }
 
 TEST(BenchArgs, RejectsBadInput) {
@@ -290,8 +450,13 @@ TEST(BenchArgs, CommandListsAndRejects) {
   EXPECT_EQ(RunBenchCommand({"--list"}, out, err), 0);
   EXPECT_NE(out.str().find("reset_insert_1000"), std::string::npos);
   EXPECT_NE(out.str().find("icstable-sim"), std::string::npos);
+  EXPECT_NE(out.str().find("layouts: 6 8"), std::string::npos) << out.str();
   EXPECT_EQ(RunBenchCommand({"--workload", "nope"}, out, err), 2);
   EXPECT_NE(err.str().find("unknown workload 'nope'"), std::string::npos);
+  std::ostringstream layout_err;
+  EXPECT_EQ(RunBenchCommand({"--layout", "7", "--no-json"}, out, layout_err), 2);
+  EXPECT_NE(layout_err.str().find("--layout: unknown layout '7' (registered: 6, 8)"), std::string::npos)
+      << layout_err.str();
   EXPECT_EQ(RunBenchCommand({"--json", "/nonexistent/dir/x.json"}, out, err), 2);
 }
 
@@ -299,18 +464,10 @@ TEST(BenchArgs, CommandListsAndRejects) {
 // ---------------------------------------------------------------------------------------------------------
 // Harness figures, the JSON round trip, and the README section.
 
-HarnessReport SampleHarness() {
-  HarnessReport h;
-  h.seed = 7;
-  h.judged_steps = 100;
-  h.control_steps = 60;
-  h.workloads_dir = "scenarios/workloads";
-  h.judged = {.cases = 4, .ops = 400, .messages = 600, .violations = 0, .seconds = 1.25, .cpu_seconds = 1.0};
-  h.explore.push_back({.jobs = 1, .workloads = 3, .crash_points = 5000, .violations = 0, .seconds = 2.5,
-                       .cpu_seconds = 2.0});
-  h.explore.push_back({.jobs = 2, .workloads = 3, .crash_points = 5000, .violations = 0, .seconds = 1.5,
-                       .cpu_seconds = 2.6});
+ControlResult SampleControl(const std::string& layout, const std::string& crash_model) {
   ControlResult caught;
+  caught.layout = layout;
+  caught.crash_model = crash_model;
   caught.name = "lost write";
   caught.faults = "memory.write=2%lost";
   caught.caught = true;
@@ -323,28 +480,72 @@ HarnessReport SampleHarness() {
   caught.shrunk_ops = 3;
   caught.shrink_runs = 39;
   caught.shrink_seconds = 0.25;
-  h.controls.push_back(caught);
+  return caught;
+}
+
+// Two layouts: 6, clean, and 8, whose powerloss and torn cases and points end at expected violations.
+HarnessReport SampleHarness() {
+  HarnessReport h;
+  h.seed = 7;
+  h.judged_steps = 100;
+  h.control_steps = 60;
+  h.workloads_dir = "scenarios/workloads";
+  h.judged.push_back({.layout = "6", .cases = 4, .ops = 400, .messages = 600, .violations = 0,
+                      .expected_violations = 0, .seconds = 1.25, .cpu_seconds = 1.0});
+  h.judged.push_back({.layout = "8", .cases = 4, .ops = 380, .messages = 560, .violations = 0,
+                      .expected_violations = 1, .seconds = 1.0, .cpu_seconds = 0.875});
+  h.explore.push_back({.layout = "6", .jobs = 1, .workloads = 3, .crash_points = 5000, .violations = 0,
+                       .expected_violations = 0, .seconds = 2.5, .cpu_seconds = 2.0});
+  h.explore.push_back({.layout = "6", .jobs = 2, .workloads = 3, .crash_points = 5000, .violations = 0,
+                       .expected_violations = 0, .seconds = 1.5, .cpu_seconds = 2.6});
+  h.explore.push_back({.layout = "8", .jobs = 1, .workloads = 3, .crash_points = 4000, .violations = 0,
+                       .expected_violations = 208, .seconds = 2.0, .cpu_seconds = 2.0});
+  h.controls.push_back(SampleControl("6", "powerloss"));
+  h.controls.push_back(SampleControl("8", "ic"));
   return h;
 }
 
-const GoalResult* FindGoalByName(const std::vector<GoalResult>& goals, const std::string& part) {
+const GoalResult* FindGoalByName(const std::vector<GoalResult>& goals, const std::string& part,
+                                 const std::string& layout = "6") {
   for (const GoalResult& g : goals) {
-    if (g.name.find(part) != std::string::npos) return &g;
+    if (g.name.find(part) != std::string::npos && g.layout == layout) return &g;
   }
   return nullptr;
 }
 
-TEST(BenchHarnessGoals, AreJudgedAgainstTheirLimits) {
+TEST(BenchHarnessGoals, AreJudgedAgainstTheirLimitsPerLayout) {
   BenchReport report;
   report.environment.vfs = false;  // a harness-only run judges no VFS goal
   report.harness = SampleHarness();
+  EXPECT_TRUE(report.harness->ok());  // expected violations are not violations
   std::vector<GoalResult> goals = JudgeGoals(report);
-  ASSERT_EQ(goals.size(), 3u);
-  EXPECT_EQ(FindGoalByName(goals, "judged messages")->pass, std::optional<bool>(true));   // 600 >= 500
-  EXPECT_EQ(FindGoalByName(goals, "crash points")->pass, std::optional<bool>(true));      // 2,500 >= 2,000
-  EXPECT_EQ(FindGoalByName(goals, "negative control")->pass, std::optional<bool>(true));  // 0.5 s, 3 ops
+  ASSERT_EQ(goals.size(), 6u);  // per layout: judged messages, crash points, one control
+  for (const char* layout : {"6", "8"}) {
+    SCOPED_TRACE(layout);
+    EXPECT_EQ(FindGoalByName(goals, "judged messages", layout)->pass, std::optional<bool>(true));   // 600, 640 >= 500
+    EXPECT_EQ(FindGoalByName(goals, "crash points", layout)->pass, std::optional<bool>(true));      // 2,500, 2,000 >= 2,000
+    EXPECT_EQ(FindGoalByName(goals, "negative control", layout)->pass, std::optional<bool>(true));  // 0.5 s, 3 ops
+  }
+  // Expected violations are reported, not judged against the rate.
+  EXPECT_NE(FindGoalByName(goals, "judged messages", "8")->detail.find("1 cases ended at an expected violation"),
+            std::string::npos)
+      << FindGoalByName(goals, "judged messages", "8")->detail;
+  EXPECT_NE(FindGoalByName(goals, "crash points", "8")->detail.find("208 expected findings"), std::string::npos);
+  EXPECT_NE(FindGoalByName(goals, "negative control", "8")->scope.find("ic)"), std::string::npos);
 
-  report.harness->judged.cpu_seconds = 1.25;                // 480 per CPU-second
+  // Each layout's figures are judged on their own: layout 8 below its limits, layout 6 unchanged.
+  report.harness->judged[1].cpu_seconds = 1.25;             // 448 per CPU-second
+  report.harness->explore[2].cpu_seconds = 2.1;             // 1,905 per CPU-second
+  report.harness->controls[1].shrunk_ops = 7;
+  goals = JudgeGoals(report);
+  EXPECT_EQ(FindGoalByName(goals, "judged messages", "8")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "crash points", "8")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "negative control", "8")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "judged messages", "6")->pass, std::optional<bool>(true));
+  EXPECT_EQ(FindGoalByName(goals, "crash points", "6")->pass, std::optional<bool>(true));
+  EXPECT_EQ(FindGoalByName(goals, "negative control", "6")->pass, std::optional<bool>(true));
+
+  report.harness->judged[0].cpu_seconds = 1.25;             // 480 per CPU-second
   report.harness->explore[0].cpu_seconds = 2.6;             // 1,923 per CPU-second; --jobs 2 is not judged
   report.harness->controls[0].shrunk_ops = 7;
   goals = JudgeGoals(report);
@@ -367,6 +568,23 @@ TEST(BenchHarnessGoals, AreJudgedAgainstTheirLimits) {
   // Without a --jobs 1 exploration the crash-point goal is not judged rather than judged on --jobs 2.
   report.harness->explore.erase(report.harness->explore.begin());
   EXPECT_FALSE(FindGoalByName(JudgeGoals(report), "crash points")->pass.has_value());
+  // Without any exploration of layout 8 its crash-point goal is still there, not judged.
+  report.harness->explore.pop_back();
+  EXPECT_FALSE(FindGoalByName(JudgeGoals(report), "crash points", "8")->pass.has_value());
+}
+
+TEST(BenchHarnessGoals, OnlyUnexpectedViolationsMakeTheHarnessRed) {
+  HarnessReport h = SampleHarness();
+  ASSERT_TRUE(h.ok());
+  h.judged[1].violations = 1;  // a case went red under a crash model layout 8 promises to survive
+  EXPECT_FALSE(h.ok());
+  h = SampleHarness();
+  h.explore[2].violations = 1;
+  EXPECT_FALSE(h.ok());
+  h = SampleHarness();
+  h.judged[1].expected_violations = 3;
+  h.explore[2].expected_violations = 500;
+  EXPECT_TRUE(h.ok());
 }
 
 BenchReport FullReport() {
@@ -399,9 +617,21 @@ TEST(BenchJson, ReadsBackWhatItWrote) {
   ASSERT_TRUE(read->harness.has_value());
   EXPECT_EQ(*read->harness, *report.harness);  // every harness figure survives (these doubles print exactly)
   EXPECT_EQ(read->environment.command_line, report.environment.command_line);
-  EXPECT_EQ(read->workloads[0].backends[3].error, report.workloads[0].backends[3].error);
+  EXPECT_EQ(read->environment.layouts, report.environment.layouts);
+  EXPECT_EQ(read->workloads[0].backends[1].error, report.workloads[0].backends[1].error);
+  for (size_t w = 0; w < report.workloads.size(); ++w) {
+    ASSERT_EQ(read->workloads[w].backends.size(), report.workloads[w].backends.size());
+    for (size_t b = 0; b < report.workloads[w].backends.size(); ++b) {
+      EXPECT_EQ(read->workloads[w].backends[b].layout, report.workloads[w].backends[b].layout);
+    }
+  }
   EXPECT_EQ(read->workloads[2].backends[1].footprint.size(), 5u);
-  EXPECT_EQ(read->goals.size(), report.goals.size());
+  ASSERT_EQ(read->goals.size(), report.goals.size());
+  for (size_t i = 0; i < report.goals.size(); ++i) {
+    EXPECT_EQ(read->goals[i].layout, report.goals[i].layout);
+    EXPECT_EQ(read->goals[i].expected, report.goals[i].expected);
+    EXPECT_EQ(read->goals[i].pass, report.goals[i].pass);
+  }
 
   // A report without the harness part keeps it absent.
   const BenchReport vfs_only = SampleReport();
@@ -423,8 +653,28 @@ TEST(BenchJson, RejectsWhatItDidNotWrite) {
   EXPECT_NE(message_of("[1, 2]").find("not an object"), std::string::npos);
 
   std::string other_format = good;
-  other_format.replace(other_format.find("stablevfs-bench-1"), 17, "stablevfs-bench-9");
+  other_format.replace(other_format.find("stablevfs-bench-2"), 17, "stablevfs-bench-9");
   EXPECT_NE(message_of(other_format).find("stablevfs-bench-9"), std::string::npos);
+  // A report of the format before layouts: refused, saying why and what to do.
+  std::string version_1 = good;
+  version_1.replace(version_1.find("stablevfs-bench-2"), 17, "stablevfs-bench-1");
+  EXPECT_NE(message_of(version_1).find("before layouts were a dimension of the benchmark"), std::string::npos)
+      << message_of(version_1);
+  EXPECT_NE(message_of(version_1).find("rerun"), std::string::npos);
+
+  // An icstable result without its layout, or a baseline with one, is not a report this writer wrote.
+  std::string no_layout = good;
+  const size_t icstable_layout = no_layout.find("\"layout\": \"6\"");
+  ASSERT_NE(icstable_layout, std::string::npos);
+  no_layout.replace(icstable_layout, 13, "\"layout\": null");
+  EXPECT_NE(message_of(no_layout).find("a layout is missing on backend 'icstable'"), std::string::npos)
+      << message_of(no_layout);
+  std::string memdb_layout = good;
+  const size_t memdb_null = memdb_layout.find("\"layout\": null");
+  ASSERT_NE(memdb_null, std::string::npos);
+  memdb_layout.replace(memdb_null, 14, "\"layout\": \"6\"");
+  EXPECT_NE(message_of(memdb_layout).find("layout-independent backend 'memdb'"), std::string::npos)
+      << message_of(memdb_layout);
 
   // A missing or mistyped member is named by its path.
   std::string missing = good;
@@ -452,12 +702,31 @@ TEST(BenchReadme, SectionIsGeneratedFromTheReport) {
   EXPECT_TRUE(section.ends_with(std::string(kReadmeEnd) + "\n"));
   EXPECT_NE(section.find(report.environment.command_line), std::string::npos);
   EXPECT_NE(section.find("build/bench-results/x.json"), std::string::npos);
-  EXPECT_NE(section.find("| reset_insert_1000 | 0.001 | – | 0.001 | 1.20 | 1.20 | 123,456 | 40 | 170,000 | 524,288 | 49,152 | FAILED on unix"), std::string::npos) << section;
+  // The layouts side by side: icstable's ratio, the simulated instructions and the stable bytes per layout.
+  EXPECT_NE(section.find("| workload | memdb cpu ms | unix cpu x memdb | icstable/6 cpu x memdb | icstable/8 cpu x "
+                         "memdb | sim/6: stable instructions | sim/8: stable instructions | stable bytes /6 | stable "
+                         "bytes /8 | status |"),
+            std::string::npos)
+      << section;
+  EXPECT_NE(section.find("| reset_insert_1000 | 0.001 | – | 1.20 | 1.30 | 170,000 | 85,000 | 524,288 | 196,608 | "
+                         "FAILED on unix"),
+            std::string::npos)
+      << section;
   EXPECT_NE(section.find("skipped: corpus file not found"), std::string::npos);
-  EXPECT_NE(section.find("Churn footprint (`churn`, icstable): 5 stable pages"), std::string::npos) << section;
-  EXPECT_NE(section.find("| 1 | 3 | 5,000 | 0 | 2.00 | 2.50 | 2,500 | 2,000 |"), std::string::npos) << section;
-  EXPECT_NE(section.find("| lost write | `memory.write=2%lost` | 1 | 8 |"), std::string::npos) << section;
+  EXPECT_NE(section.find("Churn footprint (`churn`, icstable/6): 5 stable pages (64 KiB) after setup, 9 after 4 "
+                         "cycles: 1.00 pages (65,536 bytes) per cycle; samples (cycle: pages): 0: 5, 1: 6, 2: 7, 3: "
+                         "8, 4: 9."),
+            std::string::npos)
+      << section;
+  EXPECT_NE(section.find("Churn footprint (`churn`, icstable/8): 5 stable pages (64 KiB) after setup, 5 after 4 "
+                         "cycles: 0.00 pages (0 bytes) per cycle"),
+            std::string::npos)
+      << section;
+  EXPECT_NE(section.find("| 6 | 1 | 3 | 5,000 | 0 | 0 | 2.00 | 2.50 | 2,500 | 2,000 |"), std::string::npos) << section;
+  EXPECT_NE(section.find("| 8 | 1 | 3 | 4,000 | 0 | 208 | 2.00 | 2.00 | 2,000 | 2,000 |"), std::string::npos) << section;
+  EXPECT_NE(section.find("| 8 | ic | lost write | `memory.write=2%lost` | 1 | 8 |"), std::string::npos) << section;
   EXPECT_NE(section.find("| PASS |"), std::string::npos);
+  EXPECT_NE(section.find("| expected: layout 6 never reclaims |"), std::string::npos);
   // The same report read back from its JSON gives the same section: the README can be regenerated.
   Result<BenchReport> read = ReadJson(JsonOf(report));
   ASSERT_TRUE(read.ok());

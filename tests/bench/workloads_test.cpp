@@ -5,7 +5,8 @@
 // churn cycles) once per backend through RunBenchmarks, which verifies each run's final table row by row
 // and fails the run on any mismatch; then check, independently of the workload code, the row counts each
 // workload must leave or return at that scale, the churn footprint samples, and what the simulated IC
-// counted (writes write, reads do not). The helpers the workloads are built from (keys, values, the
+// counted (writes write, reads do not). The icstable backends run once per builtin layout, each result
+// tagged with its layout, and the layout really is the one the database was stored in. The helpers the workloads are built from (keys, values, the
 // scattered read order, the SQL splitter of the corpus loader) are checked directly. No timing assertions.
 #include <gtest/gtest.h>
 
@@ -20,6 +21,7 @@
 #include "bench/workloads/kv_data.h"
 #include "bench/workloads/vfs_bench.h"
 #include "bench/workloads/workload.h"
+#include "lib/layout/layout_registry.h"
 
 namespace stablevfs::bench {
 
@@ -118,6 +120,17 @@ TEST_P(BenchWorkloadsOnBackend, EveryWorkloadDoesItsWork) {
   options.churn_sample_every = 1;
   const BenchReport report = RunBenchmarks(options);
 
+  // The icstable backends run once per builtin layout (the default), memdb and unix once, without one.
+  const bool icstable = RunsPerLayout(backend);
+  std::vector<std::string> layouts;
+  if (icstable) {
+    for (const LayoutInfo* layout : LayoutRegistry::Global().Builtins()) layouts.push_back(layout->name);
+  } else {
+    layouts.push_back("");
+  }
+  ASSERT_GE(LayoutRegistry::Global().Builtins().size(), 2u);
+  ASSERT_EQ(report.environment.layouts.size(), LayoutRegistry::Global().Builtins().size());
+
   ASSERT_EQ(report.workloads.size(), WorkloadNames().size());
   const bool corpora_present = std::filesystem::is_directory(DefaultCorporaDir() / "workloads");
   for (const WorkloadResult& w : report.workloads) {
@@ -129,50 +142,54 @@ TEST_P(BenchWorkloadsOnBackend, EveryWorkloadDoesItsWork) {
       continue;
     }
     ASSERT_EQ(w.skipped, "");
-    ASSERT_EQ(w.backends.size(), 1u);
-    const BackendResult& r = w.backends[0];
-    ASSERT_EQ(r.error, "");
-    EXPECT_EQ(r.run_ns.size(), 1u);
-    EXPECT_EQ(r.run_cpu_ns.size(), 1u);
-    EXPECT_TRUE(r.median_ns.has_value());
-    EXPECT_TRUE(r.median_cpu_ns.has_value());
-    EXPECT_EQ(w.kind == WorkloadKind::kRead ? r.rows_read : r.table_rows, expected->second.rows);
-    EXPECT_EQ(r.rows_written, expected->second.written);
-    ASSERT_TRUE(r.db_size_bytes.has_value());
-    EXPECT_GT(*r.db_size_bytes, 0u);
-    EXPECT_EQ(*r.db_size_bytes % 16384, 0u) << "every backend uses 16 KiB SQLite pages";
+    ASSERT_EQ(w.backends.size(), layouts.size());
+    for (size_t l = 0; l < layouts.size(); ++l) {
+      const BackendResult& r = w.backends[l];
+      SCOPED_TRACE(SeriesName(r));
+      EXPECT_EQ(r.backend, backend);
+      EXPECT_EQ(r.layout, layouts[l]);
+      ASSERT_EQ(r.error, "");
+      EXPECT_EQ(r.run_ns.size(), 1u);
+      EXPECT_EQ(r.run_cpu_ns.size(), 1u);
+      EXPECT_TRUE(r.median_ns.has_value());
+      EXPECT_TRUE(r.median_cpu_ns.has_value());
+      EXPECT_EQ(w.kind == WorkloadKind::kRead ? r.rows_read : r.table_rows, expected->second.rows);
+      EXPECT_EQ(r.rows_written, expected->second.written);
+      ASSERT_TRUE(r.db_size_bytes.has_value());
+      EXPECT_GT(*r.db_size_bytes, 0u);
+      EXPECT_EQ(*r.db_size_bytes % 16384, 0u) << "every backend uses 16 KiB SQLite pages";
 
-    const bool icstable = backend == BackendKind::kIcstable || backend == BackendKind::kIcstableSim;
-    EXPECT_EQ(r.stable_pages.has_value(), icstable);
-    if (icstable) {
-      EXPECT_EQ(*r.stable_bytes, *r.stable_pages * 65536);
-    }
-
-    // Churn samples the footprint after setup and after each cycle, on the backends that have one.
-    if (w.kind == WorkloadKind::kChurn && icstable) {
-      ASSERT_EQ(r.footprint.size(), 4u);
-      for (size_t i = 0; i < r.footprint.size(); ++i) {
-        EXPECT_EQ(r.footprint[i].cycle, i);
-        if (i > 0) {
-          EXPECT_GE(r.footprint[i].stable_pages, r.footprint[i - 1].stable_pages);  // cannot shrink
-        }
+      EXPECT_EQ(r.stable_pages.has_value(), icstable);
+      if (icstable) {
+        EXPECT_EQ(*r.stable_bytes, *r.stable_pages * 65536);
       }
-    } else {
-      EXPECT_TRUE(r.footprint.empty());
-    }
 
-    // Only the simulator counts stable-memory cost: writes write and dirty pages, reads write nothing.
-    EXPECT_EQ(r.cost.has_value(), backend == BackendKind::kIcstableSim);
-    if (r.cost) {
-      if (w.kind == WorkloadKind::kRead) {
-        EXPECT_EQ(r.cost->bytes_written, 0u);
-        EXPECT_EQ(r.cost->dirty_pages, 0u);
-        EXPECT_EQ(r.cost->messages, 1u);
+      // Churn samples the footprint after setup and after each cycle, on the backends that have one.
+      if (w.kind == WorkloadKind::kChurn && icstable) {
+        ASSERT_EQ(r.footprint.size(), 4u);
+        for (size_t i = 0; i < r.footprint.size(); ++i) {
+          EXPECT_EQ(r.footprint[i].cycle, i);
+          if (i > 0) {
+            EXPECT_GE(r.footprint[i].stable_pages, r.footprint[i - 1].stable_pages);  // cannot shrink
+          }
+        }
       } else {
-        EXPECT_GT(r.cost->bytes_written, 0u);
-        EXPECT_GT(r.cost->dirty_pages, 0u);
-        EXPECT_GE(r.cost->instructions, 1000 * r.cost->dirty_pages);
-        EXPECT_EQ(r.cost->messages, w.kind == WorkloadKind::kChurn ? 3u : 1u);
+        EXPECT_TRUE(r.footprint.empty());
+      }
+
+      // Only the simulator counts stable-memory cost: writes write and dirty pages, reads write nothing.
+      EXPECT_EQ(r.cost.has_value(), backend == BackendKind::kIcstableSim);
+      if (r.cost) {
+        if (w.kind == WorkloadKind::kRead) {
+          EXPECT_EQ(r.cost->bytes_written, 0u);
+          EXPECT_EQ(r.cost->dirty_pages, 0u);
+          EXPECT_EQ(r.cost->messages, 1u);
+        } else {
+          EXPECT_GT(r.cost->bytes_written, 0u);
+          EXPECT_GT(r.cost->dirty_pages, 0u);
+          EXPECT_GE(r.cost->instructions, 1000 * r.cost->dirty_pages);
+          EXPECT_EQ(r.cost->messages, w.kind == WorkloadKind::kChurn ? 3u : 1u);
+        }
       }
     }
   }
@@ -229,6 +246,66 @@ TEST(BenchWorkloads, MissingCorpusIsSkippedNotFailed) {
   EXPECT_TRUE(report.ok());
 }
 
+// The layout really is the one each result names: layout 6 appends every commit at a fresh high-water mark and
+// never reclaims, layout 8 writes in place, so the churn test grows the stable memory of the one and not of the
+// other. Also a layout subset, and a layout the registry does not know (a failed run that says so).
+TEST(BenchWorkloads, LayoutsAreRunAndTaggedAsAsked) {
+  BenchOptions options;
+  options.workloads = {"churn"};
+  options.backends = {BackendKind::kIcstable, BackendKind::kMemdb};
+  options.layouts = {"8", "6"};
+  options.runs = 1;
+  options.warmups = 0;
+  options.scale = 0.1;
+  options.churn_cycles = 10;
+  options.churn_sample_every = 5;
+  const BenchReport report = RunBenchmarks(options);
+  ASSERT_EQ(report.workloads.size(), 1u);
+  const WorkloadResult& w = report.workloads[0];
+  ASSERT_EQ(w.backends.size(), 3u);
+  EXPECT_EQ(SeriesName(w.backends[0]), "memdb");  // first: the ratios divide by it
+  EXPECT_EQ(SeriesName(w.backends[1]), "icstable/8");  // in the order asked
+  EXPECT_EQ(SeriesName(w.backends[2]), "icstable/6");
+  ASSERT_EQ(report.environment.layouts.size(), 2u);
+  EXPECT_EQ(report.environment.layouts[0], (BenchLayout{"8", "trap-rollback"}));
+  EXPECT_EQ(report.environment.layouts[1], (BenchLayout{"6", "power-loss"}));
+  const BackendResult* six = w.Find(BackendKind::kIcstable, "6");
+  const BackendResult* eight = w.Find(BackendKind::kIcstable, "8");
+  ASSERT_NE(six, nullptr);
+  ASSERT_NE(eight, nullptr);
+  ASSERT_EQ(six->footprint.size(), 3u);
+  ASSERT_EQ(eight->footprint.size(), 3u);
+  EXPECT_GT(six->footprint.back().stable_pages, six->footprint.front().stable_pages);  // grows
+  EXPECT_EQ(eight->footprint.back().stable_pages, eight->footprint[1].stable_pages);   // flat once settled
+  EXPECT_LT(eight->footprint.back().stable_pages, six->footprint.back().stable_pages);
+  EXPECT_TRUE(eight->ratio_to_memdb.has_value());
+  EXPECT_TRUE(report.ok());
+
+  // The goals follow: layout 6's growth is expected, layout 8 is flat.
+  int churn_goals = 0;
+  for (const GoalResult& g : report.goals) {
+    if (g.scope != "churn (icstable)") continue;
+    ++churn_goals;
+    if (g.layout == "6") {
+      EXPECT_EQ(g.pass, std::optional<bool>(false));
+      EXPECT_EQ(g.expected, "layout 6 never reclaims");
+    } else {
+      EXPECT_EQ(g.layout, "8");
+      EXPECT_EQ(g.pass, std::optional<bool>(true)) << g.detail;
+    }
+  }
+  EXPECT_EQ(churn_goals, 2);
+
+  options.layouts = {"no-such-layout"};
+  options.backends = {BackendKind::kIcstableSim};
+  const BenchReport unknown = RunBenchmarks(options);
+  ASSERT_EQ(unknown.workloads.at(0).backends.size(), 1u);
+  const BackendResult& failed = unknown.workloads[0].backends[0];
+  EXPECT_EQ(failed.layout, "no-such-layout");
+  EXPECT_NE(failed.error.find("unknown layout 'no-such-layout' (registered: "), std::string::npos) << failed.error;
+  EXPECT_FALSE(unknown.ok());
+}
+
 // Several runs: one time per run (the warm-up passes are run and discarded), identical deterministic numbers
 // (no "differs" note), ratios against memdb.
 TEST(BenchWorkloads, RepeatedRunsAgree) {
@@ -241,10 +318,10 @@ TEST(BenchWorkloads, RepeatedRunsAgree) {
   const BenchReport report = RunBenchmarks(options);
   ASSERT_EQ(report.workloads.size(), 1u);
   const WorkloadResult& w = report.workloads[0];
-  ASSERT_EQ(w.backends.size(), 2u);
+  ASSERT_EQ(w.backends.size(), 1 + LayoutRegistry::Global().Builtins().size());
   EXPECT_EQ(w.backends[0].backend, BackendKind::kMemdb);  // memdb runs first: the ratios divide by it
   for (const BackendResult& r : w.backends) {
-    SCOPED_TRACE(BackendName(r.backend));
+    SCOPED_TRACE(SeriesName(r));
     EXPECT_EQ(r.error, "");
     EXPECT_EQ(r.run_ns.size(), 3u);
     EXPECT_EQ(r.run_cpu_ns.size(), 3u);
@@ -278,6 +355,7 @@ TEST(BenchWorkloads, NoVerifyReadsNoSizes) {
   BenchOptions options;
   options.workloads = {"insert_5000"};
   options.backends = {BackendKind::kIcstable};
+  options.layouts = {"6"};
   options.runs = 1;
   options.scale = 0.01;
   options.verify = false;
