@@ -28,7 +28,10 @@
 #include <vector>
 
 #include "harness/check/checker_registry.h"
+#include "harness/check/layout6_check.h"
+#include "harness/check/layout8_check.h"
 #include "harness/check/sv1_check.h"
+#include "harness/check/transition.h"
 #include "lib/memory/heap_stable_memory.h"
 
 namespace stablevfs::check {
@@ -911,6 +914,69 @@ TEST(Sv1Check, AnAbsurdMapListsFewUnreadableMappings) {
   EXPECT_TRUE(std::is_sorted(report.mappings.begin(), report.mappings.end(),
                              [](const PageMapping& a, const PageMapping& b) { return a.logical_page < b.logical_page; }));
   EXPECT_NE(report.Find(2100), nullptr) << "readable pages past the cap are still listed";
+}
+
+// ---- Dispatch ---------------------------------------------------------------------------------------------
+
+TEST(Sv1Check, CheckImageDispatchesStablvfsVersionOneHereAndNowhereElse) {
+  const std::vector<uint8_t> image = ReferenceImage(kSlotB);
+  const SpanSource source(image);
+  const CheckerInfo* checker = CheckerFor(source);
+  ASSERT_NE(checker, nullptr);
+  EXPECT_EQ(checker->name, "sv1");
+  const LayoutReport report = CheckImage(source);
+  EXPECT_EQ(report.layout, "sv1");
+  EXPECT_TRUE(report.ok()) << Dump(report);
+  EXPECT_EQ(report.mappings, CheckSv1(image).mappings);
+  const std::optional<SuperblockFields> sb = DecodeSuperblock(source);
+  ASSERT_TRUE(sb.has_value());
+  EXPECT_EQ(sb->offset_bytes, kSlotB);
+
+  size_t claimants = 0;
+  for (const CheckerInfo* info : CheckerRegistry::Global().All()) {
+    if (std::memcmp(info->magic.data(), "STABLVFS", 8) == 0 && info->version == 1) ++claimants;
+  }
+  EXPECT_EQ(claimants, 1u);
+  // The family's checkers, asked directly, do not recognise it.
+  EXPECT_TRUE(CheckLayout6(image).Has(ProblemKind::kBadMagic, 0));
+  EXPECT_TRUE(CheckLayout8(image).Has(ProblemKind::kBadMagic, 0));
+  // A version no checker reads is refused by the registry, naming the version field.
+  std::vector<uint8_t> two = image;
+  Put32(two, 8, 2);
+  const LayoutReport refused = CheckImage(SpanSource(two));
+  EXPECT_FALSE(refused.decoded);
+  EXPECT_TRUE(refused.Has(ProblemKind::kBadVersion, 8)) << Dump(refused);
+}
+
+// ---- The judge's view: what an error must leave alone ---------------------------------------------------------
+
+TEST(Sv1Check, ActiveStateCoversTheHeaderChunksAndMappedPagesAndNothingElse) {
+  const std::vector<uint8_t> before = ReferenceImage(kSlotB);
+  const auto differs_at = [&](uint64_t offset) {
+    std::vector<uint8_t> after = before;
+    after.at(offset) ^= 0x5A;
+    const std::vector<Problem> problems = CompareActiveState(SpanSource(before), SpanSource(after), "sv1");
+    return problems.size() == 1 && problems[0].kind == ProblemKind::kActiveStateDiffers &&
+           problems[0].offset_bytes == offset;
+  };
+  EXPECT_TRUE(differs_at(5 * kPage + 77)) << "logical page 0";
+  EXPECT_TRUE(differs_at(6 * kPage + kPage - 1)) << "the last byte of logical page 2100's slot";
+  EXPECT_TRUE(differs_at(kChunk0 + 4 * 1000)) << "an absent entry of chunk 0";
+  EXPECT_TRUE(differs_at(kChunk2 + 4)) << "chunk 2";
+  EXPECT_TRUE(differs_at(kSlotB + 16)) << "the active slot";
+  EXPECT_TRUE(differs_at(kSlotA + 144)) << "the inactive slot: no error path writes either";
+  EXPECT_TRUE(differs_at(kHeader - 1)) << "the header past both encodings";
+
+  // Free space: the superseded page in slot 8, the old chunk in block 36, a free block beside the chunks, a
+  // zero slot; and growth.
+  std::vector<uint8_t> after = before;
+  after[8 * kPage + 3] ^= 0xFF;
+  after[36 * kBlock + 8] ^= 0xFF;
+  after[6 * kBlock] ^= 0xFF;
+  after[12 * kPage + 100] ^= 0xFF;
+  after.resize(after.size() + kWasmPage, 0x55);
+  const std::vector<Problem> problems = CompareActiveState(SpanSource(before), SpanSource(after), "sv1");
+  EXPECT_TRUE(problems.empty()) << FormatProblems(problems);
 }
 
 }  // namespace
