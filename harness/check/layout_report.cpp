@@ -126,7 +126,8 @@ void ProblemCollector::Add(ProblemKind kind, uint64_t offset_bytes, std::string 
   }
 }
 
-void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, ProblemCollector& out) {
+void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, ProblemCollector& out,
+                       uint64_t data_start_bytes) {
   const uint64_t base = sb.offset_bytes;
   if (sb.page_size != kPageBytes) {
     out.Add(ProblemKind::kBadPageSize, base + field::kPageSize,
@@ -148,9 +149,12 @@ void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, 
               "import_written_until " + Dec(sb.import_written_until) + " exceeds import_total_size " +
                   Dec(sb.import_total_size));
     }
-    if (sb.import_total_size > 0 && sb.import_base_offset < kSuperblockRegionBytes) {
+    if (sb.import_total_size > 0 && sb.import_base_offset < data_start_bytes) {
       out.Add(ProblemKind::kImportState, base + field::kImportBaseOffset,
-              "import_base_offset " + HexText(sb.import_base_offset) + " lies inside the superblock region");
+              "import_base_offset " + HexText(sb.import_base_offset) +
+                  (data_start_bytes == kSuperblockRegionBytes
+                       ? std::string(" lies inside the superblock region")
+                       : " lies inside the header [0, " + HexText(data_start_bytes) + ")"));
     }
   } else if (options.require_idle_fields_zero) {
     const Named fields[] = {{field::kImportExpectedChecksum, sb.import_expected_checksum, "import_expected_checksum"},

@@ -195,9 +195,12 @@ class ProblemCollector {
 };
 
 // The checks every layout of the family makes on its superblock's common fields: page size, unknown flag
-// bits, the import and refresh fields against their flags (the rules are listed in every checker's header). `base` is the
-// superblock's offset in the memory (field offsets are added to it).
-void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, ProblemCollector& out);
+// bits, the import and refresh fields against their flags (the rules are listed in every checker's header).
+// sb.offset_bytes is the superblock's offset in the memory (field offsets are added to it). A non-empty import
+// must stage at or past `data_start_bytes`: the end of the superblock region [0, 64 KiB) in the ic-sqlite-vfs
+// family, the end of a layout's own, smaller header otherwise (sv1: 16 KiB).
+void CheckCommonFields(const SuperblockFields& sb, const CheckOptions& options, ProblemCollector& out,
+                       uint64_t data_start_bytes = kSuperblockRegionBytes);
 
 // Checks the placement of one table or page named by a pointer stored at `referenced_at`: it starts at or past
 // the superblock region [superblock_overlap], lies inside the memory [out_of_bounds], and its offset is a

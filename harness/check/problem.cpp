@@ -39,6 +39,7 @@ std::string_view ProblemKindName(ProblemKind kind) {
     case ProblemKind::kZeroExtents: return "zero_extents";
     case ProblemKind::kPageCount: return "page_count";
     case ProblemKind::kDbBaseOffset: return "db_base_offset";
+    case ProblemKind::kSlotSequence: return "slot_sequence";
   }
   return "unknown";
 }

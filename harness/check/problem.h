@@ -55,6 +55,8 @@ enum class ProblemKind : uint8_t {
   kZeroExtents,        // zero extent count over 1,024 or past the source, or an extent list not normalized
   kPageCount,          // page_count != ceil(db_size / 16384)
   kDbBaseOffset,       // db_base_offset inside the superblock region or off the 16 KiB page grid
+  // Layout sv1 (docs/layout-sv1.md).
+  kSlotSequence,       // two valid superblock slots whose sequences are equal or more than one apart
 };
 
 // The permanent short name of a kind ("bad_magic", "overlap", ...), used in reports and by tests.

@@ -103,7 +103,7 @@ cp db.img nomagic.img
 corrupt nomagic.img 65536 'X'   # the superblock magic of MemoryId 120
 run inspect nomagic.img --svg nomagic.svg
 expect_exit 1
-expect_out "no superblock of a registered layout (6, 8) at memory offset 0"
+expect_out "no superblock of a registered layout (6, 8, sv1) at memory offset 0"
 expect_out "memory 120 @0 (0x0) [file 0x10000] bad_magic:"
 expect_no_out "the layout's estimate"
 [ -s nomagic.svg ] || fail "an undecodable memory should still be drawn"
