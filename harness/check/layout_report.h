@@ -42,6 +42,9 @@ struct LayoutField {
   std::string name;
   uint64_t offset_bytes = 0;
   uint64_t value = 0;
+  // Records the write itself, not the state (a slot's sequence number, which slot is active): it changes with
+  // every superblock write of a layout that alternates slots, so the state comparisons leave it out.
+  bool bookkeeping = false;
   bool operator==(const LayoutField&) const = default;
 };
 
@@ -123,6 +126,10 @@ struct Extent {
   uint64_t length_bytes;
   uint64_t index;          // segment number (map table) or logical page (page); 0 otherwise
   uint64_t referenced_at;  // offset of the pointer or field that names this extent (0 for the superblock)
+  // A superblock region the layout may rewrite without changing its state (it alternates checksummed slots
+  // with a sequence number): compared by the decoded superblock fields, bookkeeping left out, instead of byte
+  // for byte. Every other extent is compared byte for byte.
+  bool compare_fields = false;
 
   uint64_t end_bytes() const { return offset_bytes + length_bytes; }
   bool operator==(const Extent&) const = default;

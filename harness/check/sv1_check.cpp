@@ -69,9 +69,9 @@ SuperblockFields ReportedFields(const Slots& slots) {
   const Sv1Slot& shown = slots.slot(slots.active.value_or(0));
   SuperblockFields fields = shown.fields;
   std::vector<LayoutField> extra;
-  if (slots.active) extra.push_back(LayoutField{"active_slot", shown.base_offset, *slots.active});
-  extra.push_back(LayoutField{"slot_a_valid", kSlotABase, slots.a.valid ? 1u : 0u});
-  extra.push_back(LayoutField{"slot_b_valid", kSlotBBase, slots.b.valid ? 1u : 0u});
+  if (slots.active) extra.push_back(LayoutField{"active_slot", shown.base_offset, *slots.active, true});
+  extra.push_back(LayoutField{"slot_a_valid", kSlotABase, slots.a.valid ? 1u : 0u, true});
+  extra.push_back(LayoutField{"slot_b_valid", kSlotBBase, slots.b.valid ? 1u : 0u, true});
   const auto at = fields.layout_fields.begin() + std::min<std::ptrdiff_t>(2, std::ssize(fields.layout_fields));
   fields.layout_fields.insert(at, extra.begin(), extra.end());
   return fields;
@@ -271,7 +271,7 @@ Sv1Slot DecodeSv1Slot(std::span<const uint8_t> slot_bytes, uint64_t base_offset)
   sb.magic_ok = std::memcmp(encoded.data(), kMagic, 8) == 0;  // DecodeCommonFields knows only ICSQLITE
   sb.meta_checksum = LoadLe64(encoded, kOffMetaChecksum);
   slot.sequence = LoadLe64(encoded, kOffSequence);
-  sb.layout_fields.push_back(LayoutField{"sequence", base_offset + kOffSequence, slot.sequence});
+  sb.layout_fields.push_back(LayoutField{"sequence", base_offset + kOffSequence, slot.sequence, true});
   sb.layout_fields.push_back(LayoutField{"root_count", base_offset + kOffRootCount, slot.root_count});
   if (roots_decodable) {
     sb.computed_meta_checksum = ComputeMetaChecksumSv1(encoded);
@@ -351,7 +351,9 @@ LayoutReport CheckSv1(const ByteSource& source, const CheckOptions& options) {
   CheckSlotPair(slots, out);
   CheckActiveFields(active, options, out);
 
-  report.extents.push_back(Extent{ExtentKind::kSuperblock, 0, kHeaderBytes, 0, 0});
+  // Both slots: compared by their fields (a discarded import, for one, rewrites a slot with a new sequence and
+  // the state it had before), never byte for byte.
+  report.extents.push_back(Extent{ExtentKind::kSuperblock, 0, kHeaderBytes, 0, 0, /*compare_fields=*/true});
   WalkMap(source, active, report, out);
   std::stable_sort(report.extents.begin(), report.extents.end(),
                    [](const Extent& a, const Extent& b) { return a.offset_bytes < b.offset_bytes; });

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace stablevfs::check {
 namespace {
@@ -46,6 +48,55 @@ std::optional<uint64_t> FirstDifference(const ByteSource& before, const ByteSour
   return std::nullopt;
 }
 
+// The first field in which two decoded superblocks name different states (bookkeeping fields left out), as a
+// problem at its offset in `now`; nothing when they name the same state.
+std::optional<Problem> CompareSuperblocks(const std::optional<SuperblockFields>& was,
+                                          const std::optional<SuperblockFields>& now) {
+  if (!was || !now) {
+    if (was.has_value() == now.has_value()) return std::nullopt;
+    return Problem{ProblemKind::kActiveStateDiffers, 0,
+                   was ? "the active superblock no longer decodes" : "an active superblock appeared"};
+  }
+  const std::vector<std::pair<const char*, std::pair<uint64_t, uint64_t>>> common = {
+      {"db_size", {was->db_size, now->db_size}},
+      {"schema_version", {was->schema_version, now->schema_version}},
+      {"last_tx_id", {was->last_tx_id, now->last_tx_id}},
+      {"flags", {was->flags, now->flags}},
+      {"checksum", {was->checksum, now->checksum}},
+      {"import_expected_checksum", {was->import_expected_checksum, now->import_expected_checksum}},
+      {"import_written_until", {was->import_written_until, now->import_written_until}},
+      {"import_total_size", {was->import_total_size, now->import_total_size}},
+      {"import_base_offset", {was->import_base_offset, now->import_base_offset}},
+      {"checksum_refresh_offset", {was->checksum_refresh_offset, now->checksum_refresh_offset}},
+      {"checksum_refresh_hash", {was->checksum_refresh_hash, now->checksum_refresh_hash}},
+      {"checksum_refresh_tx_id", {was->checksum_refresh_tx_id, now->checksum_refresh_tx_id}},
+      {"db_base_offset", {was->db_base_offset, now->db_base_offset}},
+      {"page_table_offset", {was->page_table_offset, now->page_table_offset}},
+      {"page_count", {was->page_count, now->page_count}},
+      {"version", {was->version, now->version}},
+      {"layout_version", {was->layout_version, now->layout_version}},
+  };
+  for (const auto& [name, values] : common) {
+    if (values.first != values.second) {
+      return Problem{ProblemKind::kActiveStateDiffers, now->offset_bytes,
+                     std::string("the active superblock's ") + name + " changed from " + Dec(values.first) + " to " +
+                         Dec(values.second)};
+    }
+  }
+  const auto state = [](const SuperblockFields& sb) {
+    std::vector<std::pair<std::string, uint64_t>> fields;
+    for (const LayoutField& f : sb.layout_fields) {
+      if (!f.bookkeeping) fields.emplace_back(f.name, f.value);
+    }
+    return fields;
+  };
+  if (state(*was) != state(*now)) {
+    return Problem{ProblemKind::kActiveStateDiffers, now->offset_bytes,
+                   "the active superblock's layout fields (its map) changed"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<Problem> CompareActiveState(const ByteSource& before, const ByteSource& after,
@@ -58,6 +109,13 @@ std::vector<Problem> CompareActiveState(const ByteSource& before, const ByteSour
     extents.push_back(Extent{ExtentKind::kSuperblock, 0, kSuperblockRegionBytes, 0, 0});
   }
   for (const Extent& extent : extents) {
+    if (extent.compare_fields) {
+      // The state the superblock names: every decoded field of both sides but the bookkeeping ones.
+      const std::optional<SuperblockFields> was = DecodeSuperblock(before, layout);
+      const std::optional<SuperblockFields> now = DecodeSuperblock(after, layout);
+      if (std::optional<Problem> differs = CompareSuperblocks(was, now)) problems.push_back(std::move(*differs));
+      continue;
+    }
     const std::optional<uint64_t> at = FirstDifference(before, after, extent.offset_bytes, extent.length_bytes);
     if (!at) continue;
     const bool size_differs = !before.Contains(*at, 1) || !after.Contains(*at, 1);

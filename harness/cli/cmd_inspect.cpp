@@ -112,7 +112,7 @@ void PrintSuperblock(std::ostream& out, const CheckedImage& image) {
     const std::string note = layout.NoteOn(name);
     out << left << value << (note.empty() ? "" : " (" + note + ")") << "\n";
   };
-  field("magic", "ICSQLITE");
+  field("magic", std::string(sb.raw.begin(), sb.raw.begin() + static_cast<ptrdiff_t>(std::min<size_t>(8, sb.raw.size()))));
   field("version", std::to_string(sb.version));
   field("page_size", std::to_string(sb.page_size));
   field("db_size", std::to_string(sb.db_size) + " (" + Count(sb.logical_pages(), "logical page") + ")");
@@ -168,10 +168,11 @@ void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
     name.resize(std::max<size_t>(name.size() + 1, 18), ' ');
     const uint64_t at = layout.root_entries[i];
     const auto placed = segment_extents.find(i);
-    const std::string length = placed != segment_extents.end() ? std::to_string(placed->second->length_bytes) : "?";
-    tables.push_back(name + (at == 0 ? std::string("absent (its pages read as zeros)")
-                                     : Hex(at) + " +" + length + "  <- root[" + std::to_string(i) + "] at " +
-                                           Hex(sb.page_table_offset + 8 * i)));
+    const std::string where = placed != segment_extents.end()
+                                  ? " +" + std::to_string(placed->second->length_bytes) + "  <- root[" +
+                                        std::to_string(i) + "] at " + Hex(placed->second->referenced_at)
+                                  : " (not placed: see the problems)";
+    tables.push_back(name + (at == 0 ? std::string("absent (its pages read as zeros)") : Hex(at) + where));
   }
   PrintAbbreviated(out, tables, full, "segment tables");
   std::vector<std::string> runs;

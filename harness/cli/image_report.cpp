@@ -124,7 +124,8 @@ std::string SuperblockJson(const check::LayoutReport& layout) {
     return std::string(", \"") + name + "\": " + std::to_string(value);
   };
   auto hex = [](const char* name, uint64_t value) { return std::string(", \"") + name + "\": \"" + Hex(value) + "\""; };
-  std::string out = "{\"layout\": " + JsonString(layout.layout) + ", \"magic\": \"ICSQLITE\"";
+  const std::string magic(sb.raw.begin(), sb.raw.begin() + static_cast<ptrdiff_t>(std::min<size_t>(8, sb.raw.size())));
+  std::string out = "{\"layout\": " + JsonString(layout.layout) + ", \"magic\": " + JsonString(magic);
   out += num("version", sb.version) + num("page_size", sb.page_size) + num("db_size", sb.db_size);
   out += num("logical_pages", sb.logical_pages()) + num("schema_version", sb.schema_version);
   out += num("last_tx_id", sb.last_tx_id) + num("flags", sb.flags);

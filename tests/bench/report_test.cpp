@@ -450,12 +450,12 @@ TEST(BenchArgs, CommandListsAndRejects) {
   EXPECT_EQ(RunBenchCommand({"--list"}, out, err), 0);
   EXPECT_NE(out.str().find("reset_insert_1000"), std::string::npos);
   EXPECT_NE(out.str().find("icstable-sim"), std::string::npos);
-  EXPECT_NE(out.str().find("layouts: 6 8"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("layouts: 6 8 sv1"), std::string::npos) << out.str();
   EXPECT_EQ(RunBenchCommand({"--workload", "nope"}, out, err), 2);
   EXPECT_NE(err.str().find("unknown workload 'nope'"), std::string::npos);
   std::ostringstream layout_err;
   EXPECT_EQ(RunBenchCommand({"--layout", "7", "--no-json"}, out, layout_err), 2);
-  EXPECT_NE(layout_err.str().find("--layout: unknown layout '7' (registered: 6, 8)"), std::string::npos)
+  EXPECT_NE(layout_err.str().find("--layout: unknown layout '7' (registered: 6, 8, sv1)"), std::string::npos)
       << layout_err.str();
   EXPECT_EQ(RunBenchCommand({"--json", "/nonexistent/dir/x.json"}, out, err), 2);
 }

@@ -32,9 +32,9 @@ for row in '| insert_5000 | memdb |' '| insert_5000 | icstable/6 |' '| insert_50
   grep -qF -- "$row" report.md || fail "report.md should have the row $row"
 done
 grep -qF '| insert_5000 | icstable |' report.md && fail "a row without its layout"
-grep -qF '| workload | memdb ms | icstable/6 | icstable/8 | icstable-sim/6 | icstable-sim/8 |' report.md ||
+grep -qF '| workload | memdb ms | icstable/6 | icstable/8 | icstable/sv1 | icstable-sim/6 | icstable-sim/8 | icstable-sim/sv1 |' report.md ||
   fail "report.md should show the layouts side by side"
-grep -qF '| workload | layout 6 | layout 8 | 8 / 6 |' report.md || fail "report.md should compare the simulated instructions"
+grep -qF '| workload | layout 6 | layout 8 | layout sv1 | 8 / 6 | sv1 / 6 |' report.md || fail "report.md should compare the simulated instructions"
 grep -qF '## Harness throughput' report.md || fail "report.md should have the harness tables"
 grep -qF '| 8 | ic | lost write |' report.md || fail "layout 8's controls should run under ic"
 grep -qF '| 6 | powerloss | lost write |' report.md || fail "layout 6's controls should run under powerloss"
@@ -55,7 +55,7 @@ expect_out 'Layouts: layout 8 (trap-rollback).'
 # --- unknown layouts: refused before anything runs, naming the registered ones ---
 run bench --suite vfs $SMALL --layout 7 --no-json
 expect_exit 2
-expect_err "--layout: unknown layout '7' (registered: 6, 8)"
+expect_err "--layout: unknown layout '7' (registered: 6, 8, sv1)"
 expect_no_err "insert_5000 /"
 run bench --suite harness $HARNESS --layout 6,seven --no-json
 expect_exit 2
@@ -79,7 +79,7 @@ expect_err "README section rewritten: README.md"
 grep -qF 'old' README.md && fail "the old section should be gone"
 grep -qF 'Produced by `stablevfs bench --workload insert_5000' README.md || fail "the section should name its command"
 grep -qF '(report: `report.json`)' README.md || fail "the section should name its report"
-grep -qF '| icstable/6 cpu x memdb | icstable/8 cpu x memdb |' README.md || fail "the section should show the layouts side by side"
+grep -qF '| icstable/6 cpu x memdb | icstable/8 cpu x memdb | icstable/sv1 cpu x memdb |' README.md || fail "the section should show the layouts side by side"
 grep -qF '| insert_5000 |' README.md || fail "the section should have a row for insert_5000"
 head -4 README.md | cmp -s - <(printf '# Project\n\nWords.\n\n') || fail "the text before the section changed"
 tail -2 README.md | cmp -s - <(printf '\nMore words.\n') || fail "the text after the section changed"

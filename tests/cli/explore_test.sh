@@ -124,7 +124,7 @@ run explore small.scn --layout 8 --actions error,trap
 expect_exit 0
 expect_out "no violation"
 run explore small.scn --layout 9
-expect_usage_error "--layout: unknown layout '9' (registered: 6, 8)"
+expect_usage_error "--layout: unknown layout '9' (registered: 6, 8, sv1)"
 
 # --- bad input: exit 2 ---
 run explore missing.scn

@@ -158,17 +158,19 @@ done
 # --- the verdict matrix of every builtin layout ---
 run check --layout all --budget-seconds 4 --scenarios "$SCENARIOS" --workloads-dir "$WORKLOADS" --save-dir allfails
 expect_exit 0
-head -1 out.txt | grep -qx "stablevfs check: layouts 6, 8, seed 24301 (the default), budget 4 s per layout, 50 steps per generated case" ||
+head -1 out.txt | grep -qx "stablevfs check: layouts 6, 8, sv1, seed 24301 (the default), budget 4 s per layout, 50 steps per generated case" ||
   fail "the first line should name every layout"
 expect_out "layout 6 (power-loss):"
 expect_out "layout 8 (trap-rollback):"
+expect_out "layout sv1 (torn-bytes):"
 grep -qE '^6 +power-loss +pass +pass +pass +pass +pass$' out.txt || fail "layout 6's row"
 grep -qE '^8 +trap-rollback +pass +pass +expected failure +expected failure +pass$' out.txt || fail "layout 8's row"
-grep -qE '^PASS: layouts 6, 8, 22 suites, .*; expected failures: 8/powerloss, 8/torn$' out.txt || fail "the last line"
+grep -qE '^sv1 +torn-bytes +pass +pass +pass +pass +pass$' out.txt || fail "sv1's row: it passes every model"
+grep -qE '^PASS: layouts 6, 8, sv1, 33 suites, .*; expected failures: 8/powerloss, 8/torn$' out.txt || fail "the last line"
 
 # --- bad input ---
 run check --layout 7
-expect_usage_error "--layout: unknown layout '7' (registered: 6, 8)"
+expect_usage_error "--layout: unknown layout '7' (registered: 6, 8, sv1)"
 run check --budget-seconds soon
 expect_usage_error "--budget-seconds: expected a number of seconds >= 0, got 'soon'"
 run check --scenarios no-such-dir

@@ -106,10 +106,10 @@ run replay --seed 21 --case 2 --steps 20 --crash-model ic --layout 8
 expect_exit 0
 expect_out "replay: layout 8 (trap-rollback), seed 21, case 2"
 run replay good.scn --layout nine
-expect_usage_error "--layout: unknown layout 'nine' (registered: 6, 8)"
+expect_usage_error "--layout: unknown layout 'nine' (registered: 6, 8, sv1)"
 printf 'layout 9\nupgrade\n' > badlayout.scn
 run replay badlayout.scn
-expect_usage_error "badlayout.scn:1:8: unknown layout '9' (registered: 6, 8)"
+expect_usage_error "badlayout.scn:1:8: unknown layout '9' (registered: 6, 8, sv1)"
 
 # --- bad input ---
 printf 'update CREATE TABLE t(a)\nexpect committed\narm commit.page_write=nth(0):crash\n' > malformed.scn

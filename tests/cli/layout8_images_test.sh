@@ -98,7 +98,7 @@ fi
 
 # --- bad --layout values ---
 run sql new.img --layout 9 "SELECT 1"
-expect_usage_error "--layout: unknown layout '9' (registered: 6, 8)"
+expect_usage_error "--layout: unknown layout '9' (registered: 6, 8, sv1)"
 [ ! -e new.img ] || fail "a refused --layout must not create the image"
 run sql new.img --layout all "SELECT 1"
 expect_usage_error "--layout all is not accepted here"
