@@ -88,9 +88,9 @@ int RunConvert(int argc, char** argv, int first) {
   const std::vector<uint8_t> image = ReadImageFile(image_path);
   const ConvertResult result = ConvertImage(image_path, image, ConvertOptions{target, to}, &std::cout);
   SaveFileAtomically(out_path, result.bytes);
-  std::cout << "convert: wrote " << out_path << ": layout " << result.from_layout << " -> " << result.to_layout
-            << ", " << result.db_size << " bytes of database (" << Count(result.logical_pages, "page")
-            << "), last_tx_id " << result.last_tx_id << ", schema_version " << result.schema_version << ", checksum "
+  std::cout << "convert: wrote " << out_path << ": layout " << result.from_layout << " -> " << result.to_layout << ", "
+            << result.db_size << " bytes of database (" << Count(result.logical_pages, "page") << "), last_tx_id "
+            << result.last_tx_id << ", schema_version " << result.schema_version << ", checksum "
             << Hex(result.checksum) << ", "
             << (target.raw ? std::string("raw virtual memory of ") + std::to_string(result.bytes.size()) + " bytes"
                            : target.Describe() + " of " + std::to_string(result.memories) +

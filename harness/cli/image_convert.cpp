@@ -31,9 +31,7 @@ std::string FsckCommand(const std::string& name, const ImageTarget& target) {
 }
 
 // "name (MemoryId 120)" / "name (the raw virtual memory)".
-std::string Where(const std::string& name, const ImageTarget& target) {
-  return name + " (" + target.Describe() + ")";
-}
+std::string Where(const std::string& name, const ImageTarget& target) { return name + " (" + target.Describe() + ")"; }
 
 // The checker's problems, as fsck prints them, one per line (at most kProblemsShown).
 std::string ProblemLines(const CheckedImage& image) {
@@ -42,7 +40,9 @@ std::string ProblemLines(const CheckedImage& image) {
   for (size_t i = 0; i < problems.size() && i < kProblemsShown; ++i) out += "\n  " + FormatLocatedProblem(problems[i]);
   const uint64_t more = problems.size() + image.problems_suppressed() - std::min(problems.size(), kProblemsShown);
   if (more > 0) out += "\n  (" + std::to_string(more) + " more)";
-  if (!image.layout_checked()) out += "\n  (" + image.target().Describe() + " was not located, so no layout was checked)";
+  if (!image.layout_checked()) {
+    out += "\n  (" + image.target().Describe() + " was not located, so no layout was checked)";
+  }
   const std::string hint = image.TargetHint();
   if (!hint.empty()) out += "\n  " + hint;
   return out;
@@ -100,7 +100,8 @@ Status Build(const std::string& name, const LayoutInfo& to, std::span<const uint
   Overlay overlay(0, [&layout](uint64_t page_no, std::span<uint8_t> out) { return layout.ReadPage(page_no, out); });
   const uint64_t pages = check::CeilDiv(logical.size(), kPage);
   for (uint64_t p = 0; p < pages; ++p) {
-    const std::span<const uint8_t> page = logical.subspan(p * kPage, std::min<uint64_t>(kPage, logical.size() - p * kPage));
+    const std::span<const uint8_t> page =
+        logical.subspan(p * kPage, std::min<uint64_t>(kPage, logical.size() - p * kPage));
     if (!every_page && AllZero(page)) continue;
     const Status written = overlay.Write(p * kPage, page);
     if (!written.ok()) throw ConvertError("writing logical page " + std::to_string(p) + ": " + written.ToString());
@@ -141,8 +142,7 @@ Status Build(const std::string& name, const LayoutInfo& to, std::span<const uint
 // Places `database` (a virtual memory's bytes) into memory `id` of the MemoryManager image `image`, keeping
 // every other memory; fills the MemoryManager figures of `result`.
 std::vector<uint8_t> PlaceInManager(const std::string& name, std::span<const uint8_t> image, uint8_t id,
-                                    std::span<const uint8_t> database, const std::string& to,
-                                    ConvertResult& result) {
+                                    std::span<const uint8_t> database, const std::string& to, ConvertResult& result) {
   HeapStableMemory whole;
   whole.Assign(std::vector<uint8_t>(image.begin(), image.end()));
   Result<std::unique_ptr<MemoryManager>> loaded = MemoryManager::Load(whole);
@@ -164,8 +164,9 @@ std::vector<uint8_t> PlaceInManager(const std::string& name, std::span<const uin
     const uint64_t from = memory.size_pages();
     if (memory.grow(needed - from) < 0) {
       throw UsageError(name + ": MemoryId " + std::to_string(id) + " must grow from " + std::to_string(from) + " to " +
-                       std::to_string(needed) + " pages to hold the layout " + to + " database, but the MemoryManager " +
-                       "cannot allocate the buckets (" + std::to_string(buckets_before) + " of 32768 allocated, " +
+                       std::to_string(needed) + " pages to hold the layout " + to +
+                       " database, but the MemoryManager cannot allocate the buckets (" +
+                       std::to_string(buckets_before) + " of 32768 allocated, " +
                        std::to_string(manager.bucket_size_pages()) + " pages each); nothing written");
     }
   }
@@ -179,7 +180,8 @@ std::vector<uint8_t> PlaceInManager(const std::string& name, std::span<const uin
     memory.write(at, std::span<const uint8_t>(zeros.data(), n));
     at += n;
   }
-  return std::vector<uint8_t>(whole.bytes().begin(), whole.bytes().begin() + static_cast<ptrdiff_t>(whole.size_bytes()));
+  return std::vector<uint8_t>(whole.bytes().begin(),
+                              whole.bytes().begin() + static_cast<ptrdiff_t>(whole.size_bytes()));
 }
 
 // The first offset where `a` and `b` differ (or the shorter length), for messages.
@@ -223,8 +225,8 @@ std::string Verify(const CheckedImage& source, std::span<const uint8_t> image, s
   if (sb.schema_version != carried.schema_version || sb.last_tx_id != carried.last_tx_id ||
       sb.checksum != carried.checksum || sb.flags != 0) {
     throw ConvertError("the output's superblock holds schema_version " + std::to_string(sb.schema_version) +
-                       ", last_tx_id " + std::to_string(sb.last_tx_id) + ", checksum " + Hex(sb.checksum) +
-                       ", flags " + Hex(sb.flags) + "; expected " + std::to_string(carried.schema_version) + ", " +
+                       ", last_tx_id " + std::to_string(sb.last_tx_id) + ", checksum " + Hex(sb.checksum) + ", flags " +
+                       Hex(sb.flags) + "; expected " + std::to_string(carried.schema_version) + ", " +
                        std::to_string(carried.last_tx_id) + ", " + Hex(carried.checksum) + ", 0");
   }
   if (Fnv1a64Of(resolved) != sb.checksum) {
@@ -245,11 +247,15 @@ std::string Verify(const CheckedImage& source, std::span<const uint8_t> image, s
     try {
       if (!target.raw) {
         Result<std::unique_ptr<MemoryManager>> loaded = MemoryManager::Load(copy);
-        if (!loaded.ok()) throw ConvertError("the library's MemoryManager refuses the output: " + loaded.status().ToString());
+        if (!loaded.ok()) {
+          throw ConvertError("the library's MemoryManager refuses the output: " + loaded.status().ToString());
+        }
         manager = std::move(loaded).value();
         Result<VirtualMemory*> vm = manager->Get(target.memory_id);
-        if (!vm.ok()) throw ConvertError("the library finds no MemoryId " + std::to_string(target.memory_id) +
-                                         " in the output: " + vm.status().ToString());
+        if (!vm.ok()) {
+          throw ConvertError("the library finds no MemoryId " + std::to_string(target.memory_id) +
+                             " in the output: " + vm.status().ToString());
+        }
         memory = vm.value();
       }
       Db::Options db_options;
@@ -259,8 +265,9 @@ std::string Verify(const CheckedImage& source, std::span<const uint8_t> image, s
       Result<DbMeta> meta = db.value()->GetMeta();
       if (!meta.ok()) throw ConvertError("the library cannot read the output's meta: " + meta.status().ToString());
       opened_layout = meta->layout;
-      if (meta->superblock.last_tx_id != carried.last_tx_id || meta->superblock.schema_version != carried.schema_version ||
-          meta->superblock.checksum != carried.checksum || meta->superblock.db_size != logical.size()) {
+      if (meta->superblock.last_tx_id != carried.last_tx_id ||
+          meta->superblock.schema_version != carried.schema_version || meta->superblock.checksum != carried.checksum ||
+          meta->superblock.db_size != logical.size()) {
         throw ConvertError("the library reads the output's superblock as db_size " +
                            std::to_string(meta->superblock.db_size) + ", last_tx_id " +
                            std::to_string(meta->superblock.last_tx_id) + ", schema_version " +
@@ -324,7 +331,10 @@ std::string Verify(const CheckedImage& source, std::span<const uint8_t> image, s
       }
       ++others;
     }
-    summary += "; the " + Memories(others) + " beside it byte for byte as before, the MemoryManager header changed " +
+    summary += "; " +
+               (others == 0 ? std::string("no other memory")
+                            : "the " + Memories(others) + " beside it byte for byte as before") +
+               ", the MemoryManager header changed " +
                (after.allocated_buckets == before.allocated_buckets &&
                         after.memory_size_pages[target.memory_id] == before.memory_size_pages[target.memory_id]
                     ? std::string("in nothing")
@@ -349,9 +359,9 @@ ConvertResult ConvertImage(const std::string& name, std::span<const uint8_t> ima
   // The source, by the independent checker.
   const CheckedImage source(name, image, target);
   if (!source.clean()) {
-    throw UsageError(Where(name, target) + " is not clean by the independent checker; convert needs a clean source:" +
-                     ProblemLines(source) + "\nrun '" + FsckCommand(name, target) +
-                     "' for the full report; nothing written");
+    throw UsageError(Where(name, target) +
+                     " is not clean by the independent checker; convert needs a clean source:" + ProblemLines(source) +
+                     "\nrun '" + FsckCommand(name, target) + "' for the full report; nothing written");
   }
   const check::LayoutReport& report = source.layout();
   const check::SuperblockFields& sb = report.superblock;
@@ -359,9 +369,10 @@ ConvertResult ConvertImage(const std::string& name, std::span<const uint8_t> ima
   result.from_layout = report.layout;
   result.to_layout = to.name;
   if (sb.importing()) {
-    throw UsageError(Where(name, target) + " has an import in progress (" + std::to_string(sb.import_written_until) +
-                     " of " + std::to_string(sb.import_total_size) +
-                     " bytes staged): finish or cancel the import in the canister first, then convert; nothing written");
+    throw UsageError(
+        Where(name, target) + " has an import in progress (" + std::to_string(sb.import_written_until) + " of " +
+        std::to_string(sb.import_total_size) +
+        " bytes staged): finish or cancel the import in the canister first, then convert; nothing written");
   }
   if (StoresFormatOf(report, to)) {
     throw UsageError(Where(name, target) + " is already layout " + report.layout +
@@ -423,11 +434,11 @@ ConvertResult ConvertImage(const std::string& name, std::span<const uint8_t> ima
   result.pages_written = built.pages_written;
   const std::span<const uint8_t> database(built.memory->bytes().data(), built.memory->size_bytes());
   result.database_bytes = database.size();
-  Log(log, "wrote the database as layout " + to.name + " through the library: " +
-               Count(result.pages_written, "page") + " published" +
-               (result.wrote_every_page ? std::string(" (every page)")
-                                        : " (" + Count(result.logical_pages - result.pages_written, "page") +
-                                              " of zeros left unwritten)") +
+  Log(log, "wrote the database as layout " + to.name + " through the library: " + Count(result.pages_written, "page") +
+               " published" +
+               (result.wrote_every_page
+                    ? std::string(" (every page)")
+                    : " (" + Count(result.logical_pages - result.pages_written, "page") + " of zeros left unwritten)") +
                ", then schema_version, checksum (not stale) and last_tx_id; " + Bytes(result.database_bytes) +
                " of virtual memory");
 
@@ -436,13 +447,13 @@ ConvertResult ConvertImage(const std::string& name, std::span<const uint8_t> ima
   } else {
     result.bytes = PlaceInManager(name, image, target.memory_id, database, to.name, result);
     Log(log, target.Describe() + ": " +
-                 (result.buckets_added == 0
-                      ? "kept at " + Count(result.memory_pages_after, "page") + " (no new bucket)"
-                      : "grown from " + std::to_string(result.memory_pages_before) + " to " +
-                            Count(result.memory_pages_after, "page") + " (" + Count(result.buckets_added, "new bucket") +
-                            ")") +
+                 (result.buckets_added == 0 ? "kept at " + Count(result.memory_pages_after, "page") + " (no new bucket)"
+                                            : "grown from " + std::to_string(result.memory_pages_before) + " to " +
+                                                  Count(result.memory_pages_after, "page") + " (" +
+                                                  Count(result.buckets_added, "new bucket") + ")") +
                  "; the new database written at its start and the rest of its old bytes zeroed; " +
-                 "the " + Memories(result.memories - 1) + " beside it" + " left as they were");
+                 (result.memories <= 1 ? std::string("no other memory in the image")
+                                       : "the " + Memories(result.memories - 1) + " beside it left as they were"));
   }
 
   Log(log, "verified the output: " + Verify(source, image, result.bytes, options, logical, carried));

@@ -52,21 +52,21 @@ class ConvertError : public std::runtime_error {
 };
 
 struct ConvertOptions {
-  ImageTarget target;               // where the database lives in the image (and in the output)
-  const LayoutInfo* to = nullptr;   // the target layout. REQUIRES: not null
+  ImageTarget target;              // where the database lives in the image (and in the output)
+  const LayoutInfo* to = nullptr;  // the target layout. REQUIRES: not null
 };
 
 struct ConvertResult {
   std::vector<uint8_t> bytes;  // the output file
   std::string from_layout;     // the source's layout, as the checker named it
   std::string to_layout;
-  uint64_t db_size = 0;         // logical file length in bytes
-  uint64_t logical_pages = 0;   // ceil(db_size / 16 KiB)
-  uint64_t pages_written = 0;   // pages the publish wrote (the non-zero ones, or all of them)
+  uint64_t db_size = 0;           // logical file length in bytes
+  uint64_t logical_pages = 0;     // ceil(db_size / 16 KiB)
+  uint64_t pages_written = 0;     // pages the publish wrote (the non-zero ones, or all of them)
   bool wrote_every_page = false;  // the sparse publish was refused and every page was written
   uint64_t schema_version = 0;
   uint64_t last_tx_id = 0;
-  uint64_t checksum = 0;        // FNV-1a 64 of the logical file, stored in the output as verified
+  uint64_t checksum = 0;  // FNV-1a 64 of the logical file, stored in the output as verified
   // The source's checksum was stale or being refreshed, or never computed (a fresh, never written database).
   bool source_checksum_stale = false;
   uint64_t database_bytes = 0;  // the new database's virtual memory as the library formatted and filled it

@@ -9,8 +9,6 @@
 // with a bug) is an internal error (ConvertError). Method: images made by the library (Db on
 // a HeapStableMemory, with migrations and a verified checksum where it matters), converted in memory, and
 // read back by the independent checker (harness/check) and by the library.
-#include "harness/cli/image_convert.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,6 +21,7 @@
 #include "harness/check/layout_report.h"
 #include "harness/check/memory_manager_check.h"
 #include "harness/cli/args.h"
+#include "harness/cli/image_convert.h"
 #include "lib/db/db.h"
 #include "lib/layout/layout.h"
 #include "lib/layout/layout_wrapper.h"
@@ -160,13 +159,15 @@ TEST(ConvertTest, ARoundTripThroughLayouts6And8GivesTheOriginalFileAndMeta) {
   Result<std::unique_ptr<Db>> db = Db::Init(memory);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   int64_t rows = -1;
-  ASSERT_TRUE((*db)->Query([&](Connection& c) -> Status {
+  ASSERT_TRUE((*db)
+                  ->Query([&](Connection& c) -> Status {
                     Result<Rows> r = c.Query("SELECT count(*), sum(length(b)) FROM t");
                     if (!r.ok()) return r.status();
                     rows = std::get<int64_t>(r->rows[0][0]);
                     EXPECT_EQ(std::get<int64_t>(r->rows[0][1]), 340000);
                     return Status::Ok();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(rows, 2);
   ASSERT_TRUE((*db)->Update([](Connection& c) { return c.Execute("INSERT INTO t VALUES (4, 'four', NULL)"); }).ok());
   EXPECT_EQ((*db)->GetMeta()->superblock.last_tx_id, source.report.superblock.last_tx_id + 1);
@@ -326,9 +327,9 @@ TEST(ConvertTest, InAStableMemoryOnlyTheDatabasesMemoryChanges) {
   const std::vector<uint8_t> memory = MemoryOf(result.bytes, 120);
   ASSERT_EQ(memory.size(), result.memory_pages_after * kWasmPageBytes);
   ASSERT_LT(result.database_bytes, memory.size());
-  EXPECT_TRUE(std::all_of(memory.begin() + static_cast<ptrdiff_t>(result.database_bytes), memory.end(),
-                          [](uint8_t b) { return b == 0; }))
-      << "the old layout 6 bytes past the new database are zeroed";
+  EXPECT_TRUE(std::all_of(memory.begin() + static_cast<ptrdiff_t>(result.database_bytes), memory.end(), [](uint8_t b) {
+    return b == 0;
+  })) << "the old layout 6 bytes past the new database are zeroed";
 }
 
 TEST(ConvertTest, AMemoryThatNeedsMorePagesGrowsAndTheHeaderChangesOnlyThere) {
@@ -349,8 +350,8 @@ TEST(ConvertTest, AMemoryThatNeedsMorePagesGrowsAndTheHeaderChangesOnlyThere) {
                               check::mm::kOffOwnerTable + before.allocated_buckets};
   for (uint64_t i = 0; i < kWasmPageBytes; ++i) {
     if (snapshot[i] == result.bytes[i]) continue;
-    const bool ok = std::any_of(std::begin(allowed), std::end(allowed),
-                                [&](uint64_t at) { return i >= at && i < at + 8; });
+    const bool ok =
+        std::any_of(std::begin(allowed), std::end(allowed), [&](uint64_t at) { return i >= at && i < at + 8; });
     EXPECT_TRUE(ok) << "header byte " << i << " changed";
   }
   EXPECT_EQ(MemoryOf(result.bytes, 3), MemoryOf(snapshot, 3));
@@ -383,8 +384,8 @@ class DenseOnly final : public LayoutWrapper {
   Status Publish(const Overlay& overlay) override {
     const uint64_t pages = check::CeilDiv(overlay.db_size(), kPage);
     if (overlay.pages().size() < pages) {
-      return Status::Capacity(0, 0, "dense-only: " + std::to_string(pages - overlay.pages().size()) +
-                                        " pages left unwritten");
+      return Status::Capacity(
+          0, 0, "dense-only: " + std::to_string(pages - overlay.pages().size()) + " pages left unwritten");
     }
     return LayoutWrapper::Publish(overlay);
   }
@@ -423,7 +424,8 @@ class ForgetsTheTxId final : public LayoutWrapper {
 
 class DamagesAPage final : public LayoutWrapper {
  public:
-  DamagesAPage(std::unique_ptr<Layout> inner, StableMemory& memory) : LayoutWrapper(std::move(inner)), memory_(memory) {}
+  DamagesAPage(std::unique_ptr<Layout> inner, StableMemory& memory)
+      : LayoutWrapper(std::move(inner)), memory_(memory) {}
   Status Publish(const Overlay& overlay) override {
     STABLEVFS_RETURN_IF_ERROR(LayoutWrapper::Publish(overlay));
     const uint8_t byte = 0xab;
@@ -476,9 +478,9 @@ TEST(ConvertTest, AResultThatFailsVerificationIsAnInternalError) {
       << message;
 
   message = InternalErrorOf([&] { Convert(six, "8-damages-a-page"); });
-  EXPECT_NE(message.find("differs from the source's (" + std::to_string(source.logical.size()) +
-                         " bytes) at byte 16391"),
-            std::string::npos)
+  EXPECT_NE(
+      message.find("differs from the source's (" + std::to_string(source.logical.size()) + " bytes) at byte 16391"),
+      std::string::npos)
       << message;
 }
 
