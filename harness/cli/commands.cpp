@@ -1,5 +1,5 @@
 // The table of stablevfs subcommands, in the order `stablevfs --help` lists them:
-//   check, fuzz, replay, explore, fsck, inspect, extract, sql, slt, failpoints, bench.
+//   check, fuzz, replay, explore, fsck, inspect, extract, convert, sql, slt, failpoints, bench.
 // Only commands that exist are listed. To add one, declare its Run<Name> in commands.h, implement it in
 // cmd_<name>.cpp, and insert its row at its place in that order (the comments mark where the others go).
 #include "harness/cli/commands.h"
@@ -15,6 +15,7 @@ const Command kCommands[] = {
     {"fsck", "validate an image file: every problem with its offset (exit 1 if any)", RunFsck},
     {"inspect", "show an image's superblock, page map and live/orphan space; --svg draws it", RunInspect},
     {"extract", "write the logical SQLite file of an image, for the stock sqlite3 shell", RunExtract},
+    {"convert", "rewrite an image's database into another layout (6 -> 8, ...), verified, to a new file", RunConvert},
     {"sql", "create or open an image file and run SQL on it, one update per statement", RunSql},
     {"slt", "run sqllogictest files through the VFS beside stock SQLite", RunSlt},
     {"failpoints", "list the failpoint catalogue, with hit counts from the last run", RunFailpoints},

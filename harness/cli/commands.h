@@ -22,11 +22,12 @@ int RunReplay(int argc, char** argv, int first);
 // Exhaustive crash-point exploration of workloads (cmd_explore.cpp; the explorer is harness/explore/).
 int RunExplore(int argc, char** argv, int first);
 
-// Image tools (cmd_fsck.cpp, cmd_inspect.cpp, cmd_extract.cpp, cmd_sql.cpp) and the failpoint catalogue
-// (cmd_failpoints.cpp).
+// Image tools (cmd_fsck.cpp, cmd_inspect.cpp, cmd_extract.cpp, cmd_convert.cpp, cmd_sql.cpp) and the failpoint
+// catalogue (cmd_failpoints.cpp).
 int RunFsck(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);
 int RunExtract(int argc, char** argv, int first);
+int RunConvert(int argc, char** argv, int first);
 int RunSql(int argc, char** argv, int first);
 int RunFailpoints(int argc, char** argv, int first);
 

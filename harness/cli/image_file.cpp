@@ -172,7 +172,15 @@ std::string FormatLocatedProblem(const LocatedProblem& located) {
 }
 
 CheckedImage::CheckedImage(std::string path, ImageTarget target, const check::CheckOptions& options)
-    : path_(std::move(path)), target_(target), file_(OpenImageReadOnly(path_)) {
+    : CheckedImage(path, OpenImageReadOnly(path), target, options) {}
+
+CheckedImage::CheckedImage(std::string name, std::span<const uint8_t> bytes, ImageTarget target,
+                           const check::CheckOptions& options)
+    : CheckedImage(std::move(name), std::make_unique<check::SpanSource>(bytes), target, options) {}
+
+CheckedImage::CheckedImage(std::string path, std::unique_ptr<check::ByteSource> file, ImageTarget target,
+                           const check::CheckOptions& options)
+    : path_(std::move(path)), target_(target), file_(std::move(file)) {
   if (target_.raw) {
     raw_layout_ = check::CheckImage(*file_, options);
     return;

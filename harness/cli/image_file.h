@@ -85,6 +85,10 @@ class CheckedImage {
   // checks the MemoryManager header (unless raw) and the database image of `target` with the checker its
   // superblock asks for (check::CheckImage: the layout is detected from the stored magic and version).
   CheckedImage(std::string path, ImageTarget target, const check::CheckOptions& options = {});
+  // Checks the image held in `bytes` (one being built, before it is written to a file), named `name` in
+  // messages, as the path constructor checks a file. `bytes` must outlive the CheckedImage, unchanged.
+  CheckedImage(std::string name, std::span<const uint8_t> bytes, ImageTarget target,
+               const check::CheckOptions& options = {});
   CheckedImage(const CheckedImage&) = delete;
   CheckedImage& operator=(const CheckedImage&) = delete;
 
@@ -119,9 +123,12 @@ class CheckedImage {
   std::string TargetHint() const;
 
  private:
+  CheckedImage(std::string path, std::unique_ptr<check::ByteSource> file, ImageTarget target,
+               const check::CheckOptions& options);
+
   std::string path_;
   ImageTarget target_;
-  std::unique_ptr<check::FileSource> file_;
+  std::unique_ptr<check::ByteSource> file_;  // the file, or the bytes standing for it
   check::StableMemoryDumpReport dump_;  // when !raw
   check::LayoutReport raw_layout_;     // when raw
   std::unique_ptr<check::VirtualMemorySource> memory_;  // when !raw and dump_.layout_checked

@@ -128,6 +128,14 @@ class Layout {
   // superblock, not `meta`.
   virtual Status StoreMeta(const Meta& meta) = 0;
 
+  // Sets last_tx_id, for tools that rebuild an image from another one (`stablevfs convert` carries the
+  // source's id over, so the rebuilt image continues the same sequence of transactions). Rewrites the
+  // superblock as StoreMeta does: the same page map, every other field kept, except that a chunked checksum
+  // refresh in progress is cleared (its progress belongs to the old id). kInvalidArgument, nothing written,
+  // when `last_tx_id` is below the current one: a transaction id never goes backwards. Equal to the current
+  // one: OK, nothing written.
+  virtual Status SetLastTxId(uint64_t last_tx_id) = 0;
+
   // Staging for an import (REFERENCE 3.3): BeginImportStaging reserves room for `total_bytes` of logical
   // image at fresh space and records the import fields; StageImportBytes writes bytes at logical offset
   // `offset` of the staged image (the caller enforces order and bounds) and then advances and stores

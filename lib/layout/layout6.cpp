@@ -262,6 +262,15 @@ Status Layout6::StoreMeta(const Meta& meta) {
   return Status::Ok();
 }
 
+Status Layout6::SetLastTxId(uint64_t last_tx_id) {
+  if (last_tx_id == meta_.last_tx_id) return Status::Ok();
+  Result<Meta> next = WithLastTxId(meta_, last_tx_id);
+  if (!next.ok()) return next.status();
+  WriteSuperblock(*next);
+  meta_ = std::move(next).value();
+  return Status::Ok();
+}
+
 Status Layout6::BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) {
   if (importing()) return Status::Busy("an import is already staged; finish or cancel it first");
   if (total_bytes > kMaxImportBytes) {

@@ -77,6 +77,9 @@ class Layout6 final : public Layout {
   // Clearing kFlagImporting here forgets the staging area, as DiscardImport does.
   Status StoreMeta(const Meta& meta) override;
 
+  // See Layout::SetLastTxId. Rewrites the superblock at offset 0, as StoreMeta does.
+  Status SetLastTxId(uint64_t last_tx_id) override;
+
   // See Layout. The staging area is allocated at the allocation mark with room for the published import
   // (pages, segment tables and root), so PublishImport never grows; StageImportBytes writes the bytes at
   // import_base_offset + offset (the staged pages are the future physical pages) and then advances and

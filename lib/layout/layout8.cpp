@@ -224,6 +224,15 @@ Status Layout8::StoreMeta(const Meta& meta) {
   return Status::Ok();
 }
 
+Status Layout8::SetLastTxId(uint64_t last_tx_id) {
+  if (last_tx_id == meta_.last_tx_id) return Status::Ok();
+  Result<Meta> next = WithLastTxId(meta_, last_tx_id);
+  if (!next.ok()) return next.status();
+  WriteSuperblock(*next, extents_);
+  Adopt(std::move(next).value(), extents_);
+  return Status::Ok();
+}
+
 Status Layout8::BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) {
   if (importing()) return Status::Busy("an import is already staged; finish or cancel it first");
   if (total_bytes > kMaxImportBytes) {

@@ -76,6 +76,9 @@ class Layout8 final : public Layout {
   // Rewrites the superblock with the same zero extents.
   Status StoreMeta(const Meta& meta) override;
 
+  // See Layout::SetLastTxId. Rewrites the superblock with the same zero extents, as StoreMeta does.
+  Status SetLastTxId(uint64_t last_tx_id) override;
+
   // See Layout. BeginImportStaging stages at the memory's current size (a multiple of 64 KiB) and grows the
   // memory to hold ceil(total / 16 KiB) pages there (kCapacity when it cannot); StageImportBytes writes at
   // import_base_offset + offset and advances import_written_until; PublishImport requires written == total

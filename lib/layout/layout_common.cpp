@@ -65,4 +65,15 @@ Result<Meta> MergeStoredMeta(const Meta& active, const Meta& requested) {
   return next;
 }
 
+Result<Meta> WithLastTxId(const Meta& active, uint64_t last_tx_id) {
+  if (last_tx_id < active.last_tx_id) {
+    return Status::InvalidArgument("last_tx_id " + std::to_string(last_tx_id) + " is below the current " +
+                                   std::to_string(active.last_tx_id) + ": a transaction id never goes backwards");
+  }
+  Meta next = active;
+  next.last_tx_id = last_tx_id;
+  ClearRefresh(next);
+  return next;
+}
+
 }  // namespace stablevfs

@@ -40,4 +40,10 @@ void ClearImport(Meta& meta);
 // (they belong to the layout while it is staged) or writing past its total.
 Result<Meta> MergeStoredMeta(const Meta& active, const Meta& requested);
 
+// The superblock SetLastTxId(last_tx_id) writes over `active` (Layout::SetLastTxId): `active` with last_tx_id
+// set and a checksum refresh in progress cleared (ClearRefresh: it is keyed on the old id). kInvalidArgument,
+// nothing to write, when `last_tx_id` is below active.last_tx_id. REQUIRES: last_tx_id != active.last_tx_id
+// (the caller writes nothing then).
+Result<Meta> WithLastTxId(const Meta& active, uint64_t last_tx_id);
+
 }  // namespace stablevfs

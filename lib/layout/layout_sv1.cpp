@@ -426,6 +426,16 @@ Status LayoutSv1::StoreMeta(const Meta& meta) {
   return Status::Ok();
 }
 
+Status LayoutSv1::SetLastTxId(uint64_t last_tx_id) {
+  if (last_tx_id == meta_.last_tx_id) return Status::Ok();
+  Result<Meta> next = WithLastTxId(meta_, last_tx_id);
+  if (!next.ok()) return next.status();
+  WriteSuperblock(*next, roots_);
+  meta_ = std::move(next).value();
+  SetLayoutFields(meta_, roots_, sequence_, active_slot_);
+  return Status::Ok();
+}
+
 // ---- import ----
 
 Status LayoutSv1::BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) {

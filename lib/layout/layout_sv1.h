@@ -109,6 +109,9 @@ class LayoutSv1 final : public Layout {
   // layout); writes the other slot with the same map.
   Status StoreMeta(const Meta& meta) override;
 
+  // See Layout::SetLastTxId. Writes the other slot with the same map, as StoreMeta does.
+  Status SetLastTxId(uint64_t last_tx_id) override;
+
   // See Layout. BeginImportStaging places the staging area at the lowest run of free slots that holds
   // ceil(total / 16 KiB) pages, else at the memory's end (growing it; kCapacity when it cannot); the staged
   // pages become the data pages of the imported image in place. PublishImport zeroes the tail of the last

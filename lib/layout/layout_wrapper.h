@@ -30,6 +30,7 @@ class LayoutWrapper : public Layout {
   }
   Status Publish(const Overlay& overlay) override { return inner_->Publish(overlay); }
   Status StoreMeta(const Meta& meta) override { return inner_->StoreMeta(meta); }
+  Status SetLastTxId(uint64_t last_tx_id) override { return inner_->SetLastTxId(last_tx_id); }
   Status BeginImportStaging(uint64_t total_bytes, uint64_t expected_checksum) override {
     return inner_->BeginImportStaging(total_bytes, expected_checksum);
   }

@@ -5,13 +5,14 @@
 // written, or past the end, reads as zeros; ReadPageBytes is exactly a slice of ReadPage; a publish sets the
 // size, advances last_tx_id by one, marks the checksum stale and clears a refresh in progress; a truncation
 // drops the cut pages even when the file grows again in the same update; StoreMeta keeps the fields the layout
-// owns; an import publishes exactly the staged bytes and a discarded one leaves the image alone; compaction
-// changes nothing logical; a publish that returns an error (a refused grow, an injected failure) leaves the
-// active image and superblock as they were; Open refuses foreign bytes without writing; every failpoint site a
-// layout declares is evaluated by these operations; and after each step a fresh open sees what the live
-// handle sees. Method: value-parameterized over LayoutRegistry::Global().Builtins() (layouts are registered
-// at run time, so the parameter is the registry entry, not a C++ type); each test starts from an empty
-// HeapStableMemory formatted through the registry entry.
+// owns; SetLastTxId moves the id forward only and keeps the rest; an import publishes exactly the staged bytes
+// and a discarded one leaves the image alone; compaction changes nothing logical; a publish that returns an
+// error (a refused grow, an injected failure) leaves the active image and superblock as they were; Open
+// refuses foreign bytes without writing; every failpoint site a layout declares is evaluated by these
+// operations; and after each step a fresh open sees what the live handle sees. Method: value-parameterized
+// over LayoutRegistry::Global().Builtins() (layouts are registered at run time, so the parameter is the
+// registry entry, not a C++ type); each test starts from an empty HeapStableMemory formatted through the
+// registry entry.
 //
 // This header holds the suite; a test file instantiates it for the layouts it has (layout_contract_test.cpp
 // for the builtins; a layout of one's own: INSTANTIATE_TEST_SUITE_P(Mine, LayoutContractTest,
@@ -193,6 +194,50 @@ TEST_P(LayoutContractTest, StoreMetaKeepsTheFieldsTheLayoutOwns) {
   EXPECT_EQ(ReadPageOf(*layout_, 0), PagePattern(1));
   EXPECT_EQ(ReadPageOf(*layout_, 1), PagePattern(2));
   ExpectFreshOpenAgrees(2);
+}
+
+TEST_P(LayoutContractTest, SetLastTxIdMovesTheIdForwardOnlyAndKeepsEverythingElse) {
+  PublishPages(2, 5);
+  Meta refreshing = layout_->meta();
+  refreshing.schema_version = 3;
+  refreshing.checksum = 0x5eed;
+  refreshing.flags |= kFlagChecksumRefreshing;
+  refreshing.checksum_refresh_offset = kPage;
+  refreshing.checksum_refresh_hash = 0x77;
+  refreshing.checksum_refresh_tx_id = refreshing.last_tx_id;
+  ASSERT_TRUE(layout_->StoreMeta(refreshing).ok());
+  const Meta before = layout_->meta();
+  ASSERT_EQ(before.last_tx_id, 1u);
+
+  ASSERT_TRUE(layout_->SetLastTxId(41).ok());
+  Meta expected = before;
+  expected.last_tx_id = 41;
+  expected.flags &= ~kFlagChecksumRefreshing;  // the refresh belonged to the old id
+  expected.checksum_refresh_offset = 0;
+  expected.checksum_refresh_hash = 0;
+  expected.checksum_refresh_tx_id = 0;
+  Meta after = layout_->meta();
+  // The layout's own fields may record the write itself (a sequence number, a slot); the rest is exact.
+  after.layout_fields.clear();
+  expected.layout_fields.clear();
+  EXPECT_EQ(after, expected);
+  EXPECT_EQ(ReadPageOf(*layout_, 0), PagePattern(5));
+  EXPECT_EQ(ReadPageOf(*layout_, 1), PagePattern(6));
+  ExpectFreshOpenAgrees(3);
+
+  // Backwards is refused without a write; the same id is OK without a write.
+  const std::vector<uint8_t> bytes = raw_.bytes();
+  const Meta set = layout_->meta();
+  EXPECT_EQ(layout_->SetLastTxId(40).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(layout_->SetLastTxId(0).code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(layout_->SetLastTxId(41).ok());
+  EXPECT_EQ(layout_->meta(), set);
+  EXPECT_EQ(raw_.bytes(), bytes) << "a refused or unchanged id writes nothing";
+
+  // The next commit continues from the id that was set.
+  PublishPages(1, 9);
+  EXPECT_EQ(layout_->meta().last_tx_id, 42u);
+  ExpectFreshOpenAgrees(3);
 }
 
 TEST_P(LayoutContractTest, AFailedPublishLeavesTheActiveImageAsItWas) {

@@ -23,6 +23,7 @@ class SuperblockMirror final : public LayoutWrapper {
   // the superblock as it was, and copying it again changes nothing.
   Status Publish(const Overlay& overlay) override { return Mirrored(LayoutWrapper::Publish(overlay)); }
   Status StoreMeta(const Meta& meta) override { return Mirrored(LayoutWrapper::StoreMeta(meta)); }
+  Status SetLastTxId(uint64_t last_tx_id) override { return Mirrored(LayoutWrapper::SetLastTxId(last_tx_id)); }
   Status BeginImportStaging(uint64_t total, uint64_t checksum) override {
     return Mirrored(LayoutWrapper::BeginImportStaging(total, checksum));
   }
