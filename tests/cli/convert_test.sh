@@ -10,10 +10,7 @@
 # and the new bucket's owner; a damaged source, a source whose verified checksum does not match, OUT equal to
 # IMAGE and bad options exit 2, and nothing is left behind; IMAGE never changes. Method: images made by
 # `stablevfs sql` or checked in under tests/golden, compared with cmp, extract and inspect --json.
-#
-# Layout sv1's independent checker may not be registered in this binary yet: then fsck does not recognise an
-# sv1 image, convert refuses to write one it cannot verify (exit 2) and refuses to read one as a source that
-# is not clean (exit 2); the sv1 conversions are skipped with a note and those refusals are checked instead.
+
 GOLDEN=$(cd "$(dirname "$0")/../golden" && pwd)
 . "$(dirname "$0")/lib.sh"
 HAVE_SQLITE3=1
@@ -38,23 +35,8 @@ buckets_of() { memory_line "$1" "$2" | sed 's/.*"buckets": \[//; s/\]}//' | tr -
 # --- the sources: the golden images (copies, so the tree's files are never touched) ---
 cp "$GOLDEN/layout-6.img" src-6.img
 cp "$GOLDEN/layout-8.img" src-8.img
-if [ -f "$GOLDEN/layout-sv1.img" ]; then
-  cp "$GOLDEN/layout-sv1.img" src-sv1.img
-else
-  # As make_golden.sh makes it.
-  run_stdin "$GOLDEN/golden.sql" sql src-sv1.img --raw --auto-vacuum incremental --layout sv1 --hits hits.json
-  expect_exit 0
-fi
+cp "$GOLDEN/layout-sv1.img" src-sv1.img
 for layout in 6 8 sv1; do cp "src-$layout.img" "orig-$layout.img"; done
-
-run fsck src-sv1.img --raw
-SV1=0
-if [ "$LAST_RC" -eq 0 ]; then
-  SV1=1
-else
-  echo "note: this stablevfs does not recognise layout sv1 in fsck (no independent sv1 checker registered):"
-  echo "      the conversions to and from sv1 are skipped; convert's refusals of sv1 are checked instead"
-fi
 
 # --- every layout to every other, --raw ---
 for pair in "6 8" "8 6" "6 sv1" "sv1 6" "8 sv1" "sv1 8"; do
@@ -62,19 +44,6 @@ for pair in "6 8" "8 6" "6 sv1" "sv1 6" "8 sv1" "sv1 8"; do
   from=$1
   to=$2
   out=out-$from-$to.img
-  if [ "$SV1" -eq 0 ] && [ "$from" = sv1 ]; then
-    run convert "src-$from.img" "$out" --raw --to "$to"
-    expect_usage_error "src-sv1.img (the raw virtual memory) is not clean by the independent checker"
-    expect_err "run 'stablevfs fsck src-sv1.img --raw' for the full report; nothing written"
-    expect_absent "$out"
-    continue
-  fi
-  if [ "$SV1" -eq 0 ] && [ "$to" = sv1 ]; then
-    run convert "src-$from.img" "$out" --raw --to "$to"
-    expect_usage_error "--to sv1: no independent checker is registered for layout sv1"
-    expect_absent "$out"
-    continue
-  fi
   run convert "src-$from.img" "$out" --raw --to "$to"
   expect_exit 0
   expect_out "convert: read src-$from.img: the raw virtual memory, layout $from, clean by the independent checker"
@@ -192,15 +161,9 @@ expect_out "convert: wrote snap-8.bin: layout 6 -> 8, "
 expect_out ", MemoryId 120 of 3 memories; fsck clean, integrity ok, extract identical"
 snapshot_converted snap-8.bin 8
 
-if [ "$SV1" -eq 1 ]; then
-  run convert snap.bin snap-sv1.bin --to sv1 --memory-id 120
-  expect_exit 0
-  snapshot_converted snap-sv1.bin sv1
-else
-  run convert snap.bin snap-sv1.bin --to sv1 --memory-id 120
-  expect_usage_error "--to sv1: no independent checker is registered for layout sv1"
-  expect_absent snap-sv1.bin
-fi
+run convert snap.bin snap-sv1.bin --to sv1 --memory-id 120
+expect_exit 0
+snapshot_converted snap-sv1.bin sv1
 
 # Memory 7 (layout 8, 4 logical pages in 2 stable pages) needs 3 pages as layout 6: one new bucket.
 run convert snap.bin snap-7.bin --memory-id 7 --to 6

@@ -174,10 +174,7 @@ TEST(ConvertTest, ARoundTripThroughLayouts6And8GivesTheOriginalFileAndMeta) {
 }
 
 TEST(ConvertTest, ARoundTrip6To8ToSv1To6GivesTheOriginalFileAndMeta) {
-  if (!HasChecker("sv1")) {
-    GTEST_SKIP() << "no independent checker for layout sv1 is registered in this tree (checkers: "
-                 << check::CheckerRegistry::Global().Names() << "): convert cannot verify an sv1 image yet";
-  }
+  ASSERT_TRUE(HasChecker("sv1")) << "checkers: " << check::CheckerRegistry::Global().Names();
   const std::vector<uint8_t> six = MakeRaw("6", /*refresh_checksum=*/false);
   const Read source = ReadBack(six);
   std::vector<uint8_t> image = six;
@@ -241,6 +238,22 @@ TEST(ConvertTest, ASourceAlreadyInTheTargetLayoutIsRefused) {
   const std::vector<uint8_t> eight = MakeRaw("8", false);
   const std::string message = RefusalOf([&] { Convert(eight, "8"); });
   EXPECT_NE(message.find("is already layout 8; nothing to convert"), std::string::npos) << message;
+}
+
+// A target layout no independent checker knows (its own magic, no checker registered) could not be verified.
+TEST(ConvertTest, ATargetLayoutWithoutAnIndependentCheckerIsRefused) {
+  static const bool registered = [] {
+    LayoutInfo unchecked = WrapLayout(Named("8"), "8-unchecked",
+                                      [](std::unique_ptr<Layout> inner, StableMemory&) { return inner; });
+    unchecked.magic = {'U', 'N', 'C', 'H', 'E', 'C', 'K', 'D'};
+    return LayoutRegistry::Global().Register(std::move(unchecked)).ok();
+  }();
+  ASSERT_TRUE(registered);
+  const std::vector<uint8_t> six = MakeRaw("6", false);
+  const std::string message = RefusalOf([&] { Convert(six, "8-unchecked"); });
+  EXPECT_NE(message.find("--to 8-unchecked: no independent checker is registered for layout 8-unchecked"),
+            std::string::npos)
+      << message;
 }
 
 TEST(ConvertTest, AnEmptyDatabaseConvertsToAnEmptyOne) {
