@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bench/workloads/markdown_text.h"
@@ -175,17 +176,24 @@ void WriteVfsTables(const BenchReport& report, std::ostream& out) {
     }
   }
 
-  // Simulated stable-memory instructions, one column per layout, and each layout's ratio to the first.
+  // Simulated stable-memory instructions, one column per layout, and every later layout's ratio to every
+  // earlier one (8 / 6, sv1 / 6, sv1 / 8).
   const std::vector<std::string> sim_layouts = LayoutsOf(series, BackendKind::kIcstableSim);
+  std::vector<std::pair<size_t, size_t>> pairs;  // (later, earlier) indices into sim_layouts
+  for (size_t later = 1; later < sim_layouts.size(); ++later) {
+    for (size_t earlier = 0; earlier < later; ++earlier) pairs.emplace_back(later, earlier);
+  }
   if (!sim_layouts.empty()) {
     out << "\n### Side by side: simulated stable-memory instructions (icstable-sim)\n\n"
         << "What the IC cost model charges for stable memory in the timed region, per layout";
-    if (sim_layouts.size() > 1) out << "; `N / " << Cell(sim_layouts[0]) << "`: layout N's count over layout " << Cell(sim_layouts[0]) << "'s";
+    if (!pairs.empty()) out << "; `A / B`: layout A's count over layout B's";
     out << ".\n\n| workload |";
     for (const std::string& layout : sim_layouts) out << " layout " << Cell(layout) << " |";
-    for (size_t i = 1; i < sim_layouts.size(); ++i) out << " " << Cell(sim_layouts[i]) << " / " << Cell(sim_layouts[0]) << " |";
+    for (const auto& [later, earlier] : pairs) {
+      out << " " << Cell(sim_layouts[later]) << " / " << Cell(sim_layouts[earlier]) << " |";
+    }
     out << "\n|---|";
-    for (size_t i = 0; i < 2 * sim_layouts.size() - 1; ++i) out << "--:|";
+    for (size_t i = 0; i < sim_layouts.size() + pairs.size(); ++i) out << "--:|";
     out << "\n";
     for (const WorkloadResult& w : report.workloads) {
       if (!w.skipped.empty()) continue;
@@ -196,11 +204,12 @@ void WriteVfsTables(const BenchReport& report, std::ostream& out) {
       }
       out << "| " << Cell(w.name) << " |";
       for (const std::optional<uint64_t>& n : counts) out << " " << Grouped(n) << " |";
-      for (size_t i = 1; i < counts.size(); ++i) {
-        const bool both = counts[0] && counts[i] && *counts[0] > 0;
+      for (const auto& [later, earlier] : pairs) {
+        const std::optional<uint64_t>& a = counts[later];
+        const std::optional<uint64_t>& b = counts[earlier];
+        const bool both = a && b && *b > 0;
         out << " "
-            << Ratio(both ? std::optional<double>(static_cast<double>(*counts[i]) / static_cast<double>(*counts[0]))
-                          : std::nullopt)
+            << Ratio(both ? std::optional<double>(static_cast<double>(*a) / static_cast<double>(*b)) : std::nullopt)
             << " |";
       }
       out << "\n";

@@ -861,5 +861,134 @@ TEST(BenchArgs, FromJsonRendersWithoutRunning) {
   std::filesystem::remove(readme_path);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A layout held to another's figures (sv1 against 8): churn pages at every sample, simulated instructions on
+// every write, CPU summed over the reads; each on both sides of its limit, and "not judged" when a side is
+// missing.
+
+BenchReport Sv1Against8() {
+  BenchReport report;
+  report.environment.layouts = {{"6", "power-loss"}, {"8", "trap-rollback"}, {"sv1", "torn-bytes"}};
+  WorkloadResult write{"update_pk_1000", WorkloadKind::kWrite, "1 update", "", {}};
+  write.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
+  for (const auto& [layout, instructions] : {std::pair<std::string, uint64_t>{"6", 120000}, {"8", 100000},
+                                             {"sv1", 115000}}) {  // sv1: 1.15x layout 8's, the limit itself
+    BackendResult sim = MakeResult(BackendKind::kIcstableSim, 2000, 2.0, layout);
+    sim.cost = StableCost{instructions, 10, instructions, 1};
+    write.backends.push_back(sim);
+  }
+  report.workloads.push_back(write);
+  // Two reads: sv1 slower on the short one (2.0x), faster on the long one; summed 1.05x, the limit itself.
+  WorkloadResult short_read{"point_read_1", WorkloadKind::kRead, "1 query", "", {}};
+  short_read.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
+  BackendResult short8 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "8");
+  short8.median_cpu_ns = 100'000;
+  BackendResult short_sv1 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "sv1");
+  short_sv1.median_cpu_ns = 200'000;
+  short_read.backends.push_back(short8);
+  short_read.backends.push_back(short_sv1);
+  report.workloads.push_back(short_read);
+  WorkloadResult long_read{"scan_5000", WorkloadKind::kRead, "1 query", "", {}};
+  long_read.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
+  BackendResult long8 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "8");
+  long8.median_cpu_ns = 1'900'000;
+  BackendResult long_sv1 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "sv1");
+  long_sv1.median_cpu_ns = 1'900'000;
+  long_read.backends.push_back(long8);
+  long_read.backends.push_back(long_sv1);
+  report.workloads.push_back(long_read);
+  // Churn: on icstable sv1 is at most 2x layout 8 at every sample (the limit at cycle 10); on icstable-sim one
+  // sample is over it.
+  WorkloadResult churn{"churn", WorkloadKind::kChurn, "updates", "", {}};
+  churn.backends.push_back(MakeResult(BackendKind::kMemdb, 1000, 1.0));
+  BackendResult churn8 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "8");
+  churn8.footprint = {{0, 5}, {10, 6}, {20, 6}};
+  BackendResult churn_sv1 = MakeResult(BackendKind::kIcstable, 1000, 1.0, "sv1");
+  churn_sv1.footprint = {{0, 6}, {10, 12}, {20, 8}};
+  BackendResult sim8 = churn8;
+  sim8.backend = BackendKind::kIcstableSim;
+  sim8.cost = StableCost{1000, 1, 1000, 1};
+  BackendResult sim_sv1 = churn_sv1;
+  sim_sv1.backend = BackendKind::kIcstableSim;
+  sim_sv1.footprint = {{0, 6}, {10, 13}, {20, 8}};
+  sim_sv1.cost = StableCost{1000, 1, 1000, 1};
+  for (const BackendResult& r : {churn8, churn_sv1, sim8, sim_sv1}) churn.backends.push_back(r);
+  report.workloads.push_back(churn);
+  return report;
+}
+
+TEST(BenchLayoutComparison, Sv1IsHeldToLayout8sFiguresFromTheSameRun) {
+  BenchReport report = Sv1Against8();
+  std::vector<GoalResult> goals = JudgeGoals(report);
+  const auto churn_goal = [&](const std::string& scope) -> const GoalResult* {
+    for (const GoalResult& g : goals) {
+      if (g.scope == scope && g.layout == "sv1" && g.name.find("layout 8's") != std::string::npos) return &g;
+    }
+    return nullptr;
+  };
+  const GoalResult* pages = churn_goal("churn (icstable)");
+  ASSERT_NE(pages, nullptr);
+  EXPECT_EQ(pages->pass, std::optional<bool>(true));  // 12 vs 6 at cycle 10: 2x, the limit itself
+  EXPECT_NE(pages->detail.find("at most 2.000x (cycle 10: 12 vs 6 pages"), std::string::npos) << pages->detail;
+  EXPECT_NE(pages->detail.find("per sample: 6/5, 12/6, 8/6"), std::string::npos) << pages->detail;
+  const GoalResult* sim_pages = churn_goal("churn (icstable-sim)");
+  ASSERT_NE(sim_pages, nullptr);
+  EXPECT_EQ(sim_pages->pass, std::optional<bool>(false));  // 13 vs 6: one sample over is enough
+  EXPECT_NE(sim_pages->detail.find("cycle 10: 13 vs 6"), std::string::npos) << sim_pages->detail;
+  const GoalResult* instructions = FindGoalByName(goals, "simulated stable-memory instructions", "sv1");
+  ASSERT_NE(instructions, nullptr);
+  EXPECT_EQ(instructions->scope, "update_pk_1000");
+  EXPECT_EQ(instructions->pass, std::optional<bool>(true));  // 115,000 vs 100,000: 1.15x
+  EXPECT_NE(instructions->detail.find("1.150x (115,000 vs 100,000; limit 1.15x)"), std::string::npos)
+      << instructions->detail;
+  const GoalResult* reads = FindGoalByName(goals, "CPU time on the read workloads", "sv1");
+  ASSERT_NE(reads, nullptr);
+  EXPECT_EQ(reads->pass, std::optional<bool>(true));  // 2.1 ms vs 2.0 ms: 1.05x, although point_read_1 is 2x
+  EXPECT_NE(reads->detail.find("1.050x (2 workloads, 2.100 vs 2.000 ms"), std::string::npos) << reads->detail;
+  EXPECT_NE(reads->detail.find("each: point_read_1 2.00x, scan_5000 1.00x"), std::string::npos) << reads->detail;
+  // Layouts with no comparison get none; sv1's reset limit is layout 8's published figure.
+  EXPECT_EQ(FindGoalByName(goals, "simulated stable-memory instructions", "8"), nullptr);
+  EXPECT_EQ(FindGoalByName(goals, "simulated stable-memory instructions", "6"), nullptr);
+  EXPECT_NE(FindGoalByName(goals, "1,000-row reset <= 196,608 bytes", "sv1"), nullptr);
+
+  // One step over each limit fails.
+  for (WorkloadResult& w : report.workloads) {
+    for (BackendResult& r : w.backends) {
+      if (r.layout != "sv1") continue;
+      if (r.backend == BackendKind::kIcstableSim && r.cost && w.kind == WorkloadKind::kWrite) r.cost->instructions += 1;
+      if (r.backend == BackendKind::kIcstable && w.name == "scan_5000") *r.median_cpu_ns += 1000;
+      if (r.backend == BackendKind::kIcstable && w.kind == WorkloadKind::kChurn) r.footprint[1].stable_pages = 13;
+    }
+  }
+  goals = JudgeGoals(report);
+  EXPECT_EQ(FindGoalByName(goals, "simulated stable-memory instructions", "sv1")->pass, std::optional<bool>(false));
+  EXPECT_EQ(FindGoalByName(goals, "CPU time on the read workloads", "sv1")->pass, std::optional<bool>(false));
+  EXPECT_EQ(churn_goal("churn (icstable)")->pass, std::optional<bool>(false));
+
+  // Layout 8 not run: every comparison is "not judged", never a pass.
+  BenchReport alone = Sv1Against8();
+  for (WorkloadResult& w : alone.workloads) {
+    std::erase_if(w.backends, [](const BackendResult& r) { return r.layout == "8"; });
+  }
+  for (const GoalResult& g : JudgeGoals(alone)) {
+    if (g.name.find("layout 8's") == std::string::npos) continue;
+    EXPECT_FALSE(g.pass.has_value()) << g.name << " " << g.scope;
+    EXPECT_NE(g.detail.find("not judged"), std::string::npos) << g.detail;
+  }
+}
+
+TEST(BenchLayoutComparison, TheSimulatedInstructionTableComparesEveryPairOfLayouts) {
+  BenchReport report = Sv1Against8();
+  report.goals = JudgeGoals(report);
+  std::ostringstream out;
+  WriteMarkdown(report, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("| workload | layout 6 | layout 8 | layout sv1 | 8 / 6 | sv1 / 6 | sv1 / 8 |"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("| update_pk_1000 | 120,000 | 100,000 | 115,000 | 0.83 | 0.96 | 1.15 |"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace stablevfs::bench
