@@ -625,11 +625,6 @@ void PrintRow(const SuiteReport& s, uint64_t pairs, size_t prefix) {
   std::cout << line << "\n" << std::flush;
 }
 
-std::string DefaultScenariosDir() {
-  std::error_code ec;
-  return std::filesystem::is_directory("scenarios", ec) ? "scenarios" : "";
-}
-
 // What one layout's gate ran: its suites and totals, for the combined report.
 struct LayoutRun {
   std::vector<SuiteReport> suites;
@@ -765,7 +760,7 @@ int RunCheck(int argc, char** argv, int first) {
       {"steps", true, "M", "ops per generated case", std::to_string(kDefaultSteps)},
       {"jobs", true, "J", "cases run at a time on local threads (0: one per core)", "1"},
       {"workloads-dir", true, "DIR", "the standard workloads to explore", "scenarios/workloads"},
-      {"scenarios", true, "DIR", "scenario files to replay", "./scenarios when present"},
+      {"scenarios", true, "DIR", "scenario files to replay", "./scenarios, else the source tree's"},
       {"save-dir", true, "DIR", "where shrunk counterexamples are saved", "stablevfs-failures"},
       {"shrink-runs", true, "N", "at most N runs to shrink a counterexample", "300"},
       {"report-json", true, "FILE", "write the JSON report to FILE", ""},
@@ -793,7 +788,7 @@ int RunCheck(int argc, char** argv, int first) {
   }
   settings.jobs =
       jobs_option == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<unsigned>(jobs_option);
-  settings.scenarios_dir = args.has("scenarios") ? *args.get("scenarios") : DefaultScenariosDir();
+  settings.scenarios_dir = args.has("scenarios") ? *args.get("scenarios") : explore::DefaultScenariosDir();
   std::error_code ec;
   if (args.has("scenarios") && !std::filesystem::is_directory(settings.scenarios_dir, ec)) {
     throw UsageError("--scenarios " + settings.scenarios_dir + ": not a directory");

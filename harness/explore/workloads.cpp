@@ -10,15 +10,23 @@
 
 namespace stablevfs::explore {
 
-std::string DefaultWorkloadsDir() {
+std::string DefaultScenariosDir() {
   std::error_code ec;
-  if (std::filesystem::is_directory("scenarios/workloads", ec)) return "scenarios/workloads";
+  if (std::filesystem::is_directory("scenarios", ec)) return "scenarios";
   // The source tree of this build, as CMake passes it (not __FILE__, which a compiler cache or a build with
   // relative paths may shorten).
   const std::filesystem::path source = STABLEVFS_SOURCE_DIR;
-  const std::filesystem::path dir = source / "scenarios" / "workloads";
+  const std::filesystem::path dir = source / "scenarios";
   if (source.is_absolute() && std::filesystem::is_directory(dir, ec)) return dir.string();
   return "";
+}
+
+std::string DefaultWorkloadsDir() {
+  const std::string scenarios = DefaultScenariosDir();
+  if (scenarios.empty()) return "";
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::path(scenarios) / "workloads";
+  return std::filesystem::is_directory(dir, ec) ? dir.string() : "";
 }
 
 std::vector<std::string> ListWorkloads(const std::string& dir) {

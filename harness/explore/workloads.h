@@ -17,9 +17,12 @@
 
 namespace stablevfs::explore {
 
-// Where the standard workloads are: ./scenarios/workloads when that is a directory (the command run from the
-// repository root, as CI and `make` do), else the source tree's scenarios/workloads (located from this
-// file's path at build time), else "".
+// Where the checked-in scenario files are: ./scenarios when that is a directory (the command run from the
+// repository root, as CI and `make` do), else the source tree's scenarios (the path CMake passes at build
+// time), else "".
+std::string DefaultScenariosDir();
+
+// Where the standard workloads are: DefaultScenariosDir()/workloads, or "" when there is none.
 std::string DefaultWorkloadsDir();
 
 // The *.scn files directly in `dir`, sorted by name. Throws std::runtime_error when `dir` is not a readable

@@ -168,6 +168,13 @@ grep -qE '^8 +trap-rollback +pass +pass +expected failure +expected failure +pas
 grep -qE '^sv1 +torn-bytes +pass +pass +pass +pass +pass$' out.txt || fail "sv1's row: it passes every model"
 grep -qE '^PASS: layouts 6, 8, sv1, 33 suites, .*; expected failures: 8/powerloss, 8/torn$' out.txt || fail "the last line"
 
+# --- run outside the source tree, without --scenarios: the checked-in scenarios are still found ---
+[ -e scenarios ] && fail "the test's directory should have no scenarios folder"
+run check --layout sv1 --budget-seconds 2 --save-dir awayfails
+expect_exit 0
+grep -qE '^scenarios +[1-9][0-9]* +[0-9]+ .* pass$' out.txt || fail "the scenarios suite should run from the source tree's scenarios"
+expect_no_out "no scenarios directory"
+
 # --- bad input ---
 run check --layout 7
 expect_usage_error "--layout: unknown layout '7' (registered: 6, 8, sv1)"
