@@ -311,24 +311,12 @@ Status Layout6::StageImportBytes(uint64_t offset, std::span<const uint8_t> bytes
 }
 
 Status Layout6::ReadStagedBytes(uint64_t offset, std::span<uint8_t> out) {
-  if (!importing()) return Status::Busy("no import is staged");
-  if (offset > meta_.import_total_size || out.size() > meta_.import_total_size - offset) {
-    return Status::InvalidArgument("staged read [" + std::to_string(offset) + ", +" + std::to_string(out.size()) +
-                                   ") falls outside the import of " + std::to_string(meta_.import_total_size) +
-                                   " bytes");
-  }
-  if (!out.empty()) memory_.read(meta_.import_base_offset + offset, out);
-  return Status::Ok();
+  return ReadStagedImport(memory_, meta_, offset, out);
 }
 
 Status Layout6::PublishImport() {
-  if (!importing()) return Status::Busy("no import is staged");
+  STABLEVFS_RETURN_IF_ERROR(CheckImportComplete(meta_));
   const uint64_t total = meta_.import_total_size;
-  if (meta_.import_written_until != total) {
-    return Status::Import(total, meta_.import_written_until,
-                          "import incomplete: expected " + std::to_string(total) + " bytes, staged " +
-                              std::to_string(meta_.import_written_until));
-  }
   const uint64_t base = meta_.import_base_offset;
   const uint64_t pages = PagesForBytes(total);
   const uint64_t segments = SegmentsForPages(pages);

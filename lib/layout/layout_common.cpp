@@ -76,4 +76,25 @@ Result<Meta> WithLastTxId(const Meta& active, uint64_t last_tx_id) {
   return next;
 }
 
+Status ReadStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset, std::span<uint8_t> out) {
+  if (!Importing(meta)) return Status::Busy("no import is staged");
+  if (offset > meta.import_total_size || out.size() > meta.import_total_size - offset) {
+    return Status::InvalidArgument("staged read [" + std::to_string(offset) + ", +" + std::to_string(out.size()) +
+                                   ") falls outside the import of " + std::to_string(meta.import_total_size) +
+                                   " bytes");
+  }
+  if (!out.empty()) memory.read(meta.import_base_offset + offset, out);
+  return Status::Ok();
+}
+
+Status CheckImportComplete(const Meta& meta) {
+  if (!Importing(meta)) return Status::Busy("no import is staged");
+  if (meta.import_written_until != meta.import_total_size) {
+    return Status::Import(meta.import_total_size, meta.import_written_until,
+                          "import incomplete: expected " + std::to_string(meta.import_total_size) +
+                              " bytes, staged " + std::to_string(meta.import_written_until));
+  }
+  return Status::Ok();
+}
+
 }  // namespace stablevfs

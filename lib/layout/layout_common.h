@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "lib/core/status.h"
 #include "lib/layout/layout.h"
@@ -45,5 +46,14 @@ Result<Meta> MergeStoredMeta(const Meta& active, const Meta& requested);
 // nothing to write, when `last_tx_id` is below active.last_tx_id. REQUIRES: last_tx_id != active.last_tx_id
 // (the caller writes nothing then).
 Result<Meta> WithLastTxId(const Meta& active, uint64_t last_tx_id);
+
+// Whether `meta` has an import staged (the importing flag).
+inline bool Importing(const Meta& meta) { return (meta.flags & kFlagImporting) != 0; }
+// Layout::ReadStagedBytes for a layout that stages an import's bytes back to back at meta.import_base_offset
+// (every builtin does): kBusy when nothing is staged, kInvalidArgument for a range outside the import.
+Status ReadStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset, std::span<uint8_t> out);
+// The first check of Layout::PublishImport: kBusy when nothing is staged, kImport when fewer bytes than the
+// import's total were staged.
+Status CheckImportComplete(const Meta& meta);
 
 }  // namespace stablevfs

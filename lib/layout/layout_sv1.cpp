@@ -490,23 +490,12 @@ Status LayoutSv1::StageImportBytes(uint64_t offset, std::span<const uint8_t> byt
 }
 
 Status LayoutSv1::ReadStagedBytes(uint64_t offset, std::span<uint8_t> out) {
-  if (!importing()) return Status::Busy("no import is staged");
-  if (offset > meta_.import_total_size || out.size() > meta_.import_total_size - offset) {
-    return Status::InvalidArgument("staged read [" + Dec(offset) + ", +" + Dec(out.size()) +
-                                   ") falls outside the import of " + Dec(meta_.import_total_size) + " bytes");
-  }
-  if (!out.empty()) memory_.read(meta_.import_base_offset + offset, out);
-  return Status::Ok();
+  return ReadStagedImport(memory_, meta_, offset, out);
 }
 
 Status LayoutSv1::PublishImport() {
-  if (!importing()) return Status::Busy("no import is staged");
+  STABLEVFS_RETURN_IF_ERROR(CheckImportComplete(meta_));
   const uint64_t total = meta_.import_total_size;
-  if (meta_.import_written_until != total) {
-    return Status::Import(total, meta_.import_written_until,
-                          "import incomplete: expected " + Dec(total) + " bytes, staged " +
-                              Dec(meta_.import_written_until));
-  }
   const uint64_t base = meta_.import_base_offset;
   const uint64_t pages = LogicalPagesFor(total);
   // The tail of the last staged page may hold bytes of an earlier use of the slot: it must read as zeros.
