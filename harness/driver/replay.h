@@ -3,7 +3,8 @@
 // Every op line runs in one new Session seeded with the scenario's `seed` (0 when absent), and the first
 // judgement that fails is reported:
 //  - an `expect <outcome>` line whose op ended otherwise ("line 7: expected error, got committed");
-//  - a violation the scenario does not declare ("line 9: unexpected violation fsck: ...");
+//  - a violation the scenario does not declare ("line 9: unexpected violation fsck: ..."); when it follows a
+//    crash the layout does not promise to survive, the failure says it is an expected one (expected_failure);
 //  - a declared `expect-violation <property>` that never happened (a negative control the harness missed).
 // A scenario that declares expect-violation passes when a violation of one of those properties is the first
 // violation of the run; the replay stops there (later lines were written after the violation and are not run).
@@ -36,6 +37,7 @@ struct ReplayResult {
   std::string expected_violation;        // a declared violation that was seen ("line 9: fsck"), when passed so
   std::vector<ops::StepRecord> records;  // one per op run
   std::optional<ops::Violation> violation;  // the first violation seen, expected or not
+  bool expected_failure = false;         // it came from a crash the layout does not promise to survive
   std::string layout;                    // the layout it ran on
   uint64_t messages = 0;
   uint64_t crash_points = 0;             // messages that ended trapped or crashed

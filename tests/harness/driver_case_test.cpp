@@ -137,6 +137,41 @@ TEST_F(DriverCaseTest, ReplayReportsAnExpectLineThatDoesNotHold) {
   EXPECT_EQ(replay.failure.rfind("line 4: expected committed, got error", 0), 0u) << replay.failure;
 }
 
+// A saved counterexample of an expected failure (layout 8 under power loss) still fails its replay, since the
+// violation reproduces, but says that the layout does not promise that crash model instead of calling the
+// violation unexpected; the same violation on a layout that promises power loss would be a real bug.
+TEST_F(DriverCaseTest, ReplayOfAnExpectedFailureSaysWhyItIsExpected) {
+  const std::string scenario =
+      "seed 3\n"
+      "layout 8\n"
+      "crash-model powerloss\n"
+      "update CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB)\n"
+      "expect committed\n"
+      "arm commit.page_write_in_place=nth(2):crash\n"
+      "migrate 1:CREATE TABLE m(x INTEGER) | 2:CREATE INDEX m_x ON m(x)\n"
+      "expect crashed\n";
+  const ReplayResult replay = ReplayText(scenario);
+  EXPECT_FALSE(replay.passed);
+  ASSERT_TRUE(replay.violation.has_value());
+  EXPECT_EQ(replay.violation->property, "crash.atomicity");
+  EXPECT_TRUE(replay.expected_failure);
+  EXPECT_EQ(replay.failure.find("unexpected"), std::string::npos) << replay.failure;
+  EXPECT_NE(replay.failure.find("an expected failure: layout 8 (trap-rollback) does not promise to survive powerloss"),
+            std::string::npos)
+      << replay.failure;
+
+  // The negative side: an undeclared violation under a model the layout promises stays unexpected.
+  const ReplayResult lost = ReplayText(
+      "seed 1\n"
+      "layout sv1\n"
+      "crash-model powerloss\n"
+      "arm memory.write=lost\n"
+      "update CREATE TABLE t(x)\n");
+  EXPECT_FALSE(lost.passed);
+  EXPECT_FALSE(lost.expected_failure);
+  EXPECT_NE(lost.failure.find("unexpected violation"), std::string::npos) << lost.failure;
+}
+
 TEST_F(DriverCaseTest, MaterializedFaultsGoBeforeTheExplicitArms) {
   std::vector<ops::Op> input = {ops::QueryOp{"SELECT 1"}, ops::ArmOp{"commit.page_write=trap"},
                                 ops::CapacityOp{ops::CapacityOp::Mode::kDefault, 0}, ops::UpgradeOp{}};
