@@ -291,19 +291,12 @@ Status Layout6::BeginImportStaging(uint64_t total_bytes, uint64_t expected_check
 }
 
 Status Layout6::StageImportBytes(uint64_t offset, std::span<const uint8_t> bytes) {
-  if (!importing()) return Status::Busy("no import is staged");
-  if (offset > meta_.import_total_size || bytes.size() > meta_.import_total_size - offset) {
-    return Status::InvalidArgument("staged bytes [" + std::to_string(offset) + ", +" + std::to_string(bytes.size()) +
-                                   ") fall outside the import of " + std::to_string(meta_.import_total_size) +
-                                   " bytes");
-  }
-  if (bytes.empty()) return Status::Ok();
   // Staged pages are laid out contiguously, so logical offset x lives at base + x.
-  memory_.write(meta_.import_base_offset + offset, bytes);
-  const uint64_t end = offset + bytes.size();
-  if (end > meta_.import_written_until) {
+  Result<uint64_t> end = WriteStagedImport(memory_, meta_, offset, bytes);
+  if (!end.ok()) return end.status();
+  if (end.value() > meta_.import_written_until) {
     Meta meta = meta_;
-    meta.import_written_until = end;
+    meta.import_written_until = end.value();
     WriteSuperblock(meta);
     meta_ = meta;
   }

@@ -256,19 +256,12 @@ Status Layout8::BeginImportStaging(uint64_t total_bytes, uint64_t expected_check
 }
 
 Status Layout8::StageImportBytes(uint64_t offset, std::span<const uint8_t> bytes) {
-  if (!importing()) return Status::Busy("no import is staged");
-  if (offset > meta_.import_total_size || bytes.size() > meta_.import_total_size - offset) {
-    return Status::InvalidArgument("staged bytes [" + std::to_string(offset) + ", +" + std::to_string(bytes.size()) +
-                                   ") fall outside the import of " + std::to_string(meta_.import_total_size) +
-                                   " bytes");
-  }
-  if (bytes.empty()) return Status::Ok();
   // The staged image is contiguous, exactly as it will be read once published: offset x lives at base + x.
-  memory_.write(meta_.import_base_offset + offset, bytes);
-  const uint64_t end = offset + bytes.size();
-  if (end > meta_.import_written_until) {
+  Result<uint64_t> end = WriteStagedImport(memory_, meta_, offset, bytes);
+  if (!end.ok()) return end.status();
+  if (end.value() > meta_.import_written_until) {
     Meta next = meta_;
-    next.import_written_until = end;
+    next.import_written_until = end.value();
     WriteSuperblock(next, extents_);
     Adopt(std::move(next), extents_);
   }

@@ -1,5 +1,6 @@
 #include "lib/layout/layout_common.h"
 
+#include <algorithm>
 #include <cassert>
 #include <string>
 
@@ -85,6 +86,19 @@ Status ReadStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset,
   }
   if (!out.empty()) memory.read(meta.import_base_offset + offset, out);
   return Status::Ok();
+}
+
+Result<uint64_t> WriteStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset,
+                                   std::span<const uint8_t> bytes) {
+  if (!Importing(meta)) return Status::Busy("no import is staged");
+  if (offset > meta.import_total_size || bytes.size() > meta.import_total_size - offset) {
+    return Status::InvalidArgument("staged bytes [" + std::to_string(offset) + ", +" + std::to_string(bytes.size()) +
+                                   ") fall outside the import of " + std::to_string(meta.import_total_size) +
+                                   " bytes");
+  }
+  if (bytes.empty()) return meta.import_written_until;
+  memory.write(meta.import_base_offset + offset, bytes);
+  return std::max(meta.import_written_until, offset + bytes.size());
 }
 
 Status CheckImportComplete(const Meta& meta) {

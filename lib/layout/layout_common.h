@@ -52,6 +52,11 @@ inline bool Importing(const Meta& meta) { return (meta.flags & kFlagImporting) !
 // Layout::ReadStagedBytes for a layout that stages an import's bytes back to back at meta.import_base_offset
 // (every builtin does): kBusy when nothing is staged, kInvalidArgument for a range outside the import.
 Status ReadStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset, std::span<uint8_t> out);
+// The write half of Layout::StageImportBytes for the same layouts: checks the range as ReadStagedImport does,
+// writes the bytes, and returns the import_written_until the caller's superblock should record (unchanged for
+// an empty write or one behind the mark).
+Result<uint64_t> WriteStagedImport(StableMemory& memory, const Meta& meta, uint64_t offset,
+                                   std::span<const uint8_t> bytes);
 // The first check of Layout::PublishImport: kBusy when nothing is staged, kImport when fewer bytes than the
 // import's total were staged.
 Status CheckImportComplete(const Meta& meta);
