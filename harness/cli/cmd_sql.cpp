@@ -17,10 +17,12 @@
 #include "failpoints/registry.h"
 #include "harness/cli/args.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/hits_file.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/cli/sql_text.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/sim/sim_stable_memory.h"
@@ -65,7 +67,9 @@ constexpr const char* kDescription =
     "--failpoints SPEC arms failpoints (see 'stablevfs failpoints') for the statements, e.g.\n"
     "'commit.page_write=error': an error fails the statement, trap and crash roll it back as a trapped\n"
     "message. The failpoint hit counts of the run are written to the hits file that 'stablevfs\n"
-    "failpoints' reads (.stablevfs/last-hits.json, or --hits FILE), as fuzz and replay do.";
+    "failpoints' reads (.stablevfs/last-hits.json, or --hits FILE), as fuzz and replay do.\n"
+    "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --failpoints' are merged, a site both\n"
+    "name taking --failpoints' chain.";
 
 // A statement that would end or nest the update's own transaction.
 bool IsTransactionControl(const std::string& keyword) {
@@ -93,7 +97,7 @@ int RunSql(int argc, char** argv, int first) {
   specs.push_back({"null", true, "TEXT", "how NULL prints", "empty"});
   specs.push_back({"bucket-pages", true, "N",
                    "MemoryManager bucket size in 64 KiB pages, for a new image only", "128"});
-  specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error", ""});
+  specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error (merged with STABLEVFS_FAILPOINTS)", ""});
   specs.push_back({"hits", true, "FILE", "write the run's failpoint hit counts here", std::string(kDefaultHitsPath)});
   specs.push_back({"auto-vacuum", true, "MODE", "SQLite's auto_vacuum for a new database: none, full or incremental",
                    "none"});
@@ -128,7 +132,9 @@ int RunSql(int argc, char** argv, int first) {
     throw UsageError("--bucket-pages applies to a MemoryManager image; --raw has no MemoryManager");
   }
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
-  if (hits_path.empty()) throw UsageError("--hits needs a file name");
+  // --failpoints and STABLEVFS_FAILPOINTS, merged (failpoints_environment.h), checked before anything runs.
+  const std::string failpoints = FaultsWithEnvironment(args.get_or("failpoints", ""), "--failpoints");
+  CheckOutputPaths({{"--hits", hits_path, OutputKind::kFileNewParent}}, {{"IMAGE", path}});
 
   // The statements, all of them split and screened before anything runs.
   std::vector<SqlStatement> statements;
@@ -237,9 +243,8 @@ int RunSql(int argc, char** argv, int first) {
   }
 
   // Failpoints apply to the statements only, not to opening the image.
-  if (const std::optional<std::string> spec = args.get("failpoints")) {
-    ops::RegisterCatalogue();
-    const fp::SpecStatus armed = fp::Arm(*spec);
+  if (!failpoints.empty()) {
+    const fp::SpecStatus armed = fp::Arm(failpoints);
     if (!armed.ok()) throw UsageError("--failpoints: " + armed.message());
   }
 

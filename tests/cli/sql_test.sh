@@ -106,7 +106,7 @@ run fsck kv.img
 expect_exit 0
 
 run sql kv.img "SELECT 1" --failpoints "no.such.site=error"
-expect_usage_error "--failpoints:"
+expect_usage_error "--failpoints 'no.such.site=error': "
 
 # --- a second database on another MemoryId of the same stable memory ---
 run sql kv.img --memory-id 7 "CREATE TABLE other(x); INSERT INTO other VALUES(42)"
