@@ -808,7 +808,7 @@ int RunCheck(int argc, char** argv, int first) {
   std::vector<OutputPath> outputs;
   AddOutputOption(outputs, args, "report-json");
   AddOutputOption(outputs, args, "junit");
-  outputs.push_back({"--hits", hits_path, OutputKind::kFileNewParent});
+  outputs.push_back(HitsOutput(args, hits_path));
   outputs.push_back({"--save-dir", settings.save_dir, OutputKind::kDirectory});
   CheckOutputPaths(outputs, {{"--scenarios", settings.scenarios_dir}, {"--workloads-dir", settings.workloads_dir}});
   const std::string command_line = CommandLine(argc, argv);

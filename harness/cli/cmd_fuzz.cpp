@@ -125,7 +125,7 @@ int RunFuzz(int argc, char** argv, int first) {
   std::vector<OutputPath> outputs;
   AddOutputOption(outputs, args, "report-json");
   AddOutputOption(outputs, args, "junit");
-  outputs.push_back({"--hits", hits_path, OutputKind::kFileNewParent});
+  outputs.push_back(HitsOutput(args, hits_path));
   outputs.push_back({"--save-dir", save_dir, OutputKind::kDirectory});
   CheckOutputPaths(outputs, {});
   const bool verbose = args.has("verbose");

@@ -68,13 +68,10 @@ int ReplayFile(const std::string& path, const std::optional<std::string>& layout
   }
   scenario::ParseOptions parse;
   parse.catalogue = &ops::RegisterCatalogue();
+  parse.required_layout = layout_option;  // a `layout` line naming another is an error at its line and column
   scenario::ScenarioResult parsed = scenario::LoadScenarioFile(path, parse);
   if (!parsed.ok()) throw UsageError(parsed.error().ToString());
   const scenario::Scenario& s = parsed.value();
-  if (s.layout && layout_option && *s.layout != *layout_option) {
-    throw UsageError(path + " was written for layout " + *s.layout + " (its `layout` line), not --layout " +
-                     *layout_option + "; drop --layout, or edit the file's layout line to run it on another layout");
-  }
   const driver::RunConfig config = driver::ConfigOf(s, driver::RunConfig{layout_option.value_or(""), {}, faults});
   std::cout << "replay " << path << ": " << DescribeLayout(driver::LayoutOf(config)) << ", seed "
             << s.seed.value_or(0) << ", crash model "
@@ -166,7 +163,7 @@ int RunReplay(int argc, char** argv, int first) {
   }
   std::vector<InputPath> inputs;
   if (args.positional().size() == 1) inputs.push_back({"the scenario file", args.positional().front()});
-  CheckOutputPaths({{"--hits", hits_path, OutputKind::kFileNewParent}}, inputs);
+  CheckOutputPaths({HitsOutput(args, hits_path)}, inputs);
   if (args.positional().size() == 1) {
     for (const char* seed_only : {"seed", "case", "steps", "crash-model", "weights"}) {
       if (args.has(seed_only)) {

@@ -55,7 +55,8 @@ bool PathExists(const std::string& path);
 // read-only. Throws UsageError naming the file and what to do otherwise.
 std::unique_ptr<check::FileSource> OpenImageReadOnly(const std::string& path);
 
-// Reads a whole image file, with the checks of OpenImageReadOnly.
+// Reads a whole image file, with the checks of OpenImageReadOnly. A file larger than half of the machine's
+// physical memory is a UsageError naming its size (it could not be held).
 std::vector<uint8_t> ReadImageFile(const std::string& path);
 
 // Writes `bytes` to `path` atomically (see the header comment). A replaced file keeps its mode; a new file

@@ -116,6 +116,10 @@ void AddOutputOption(std::vector<OutputPath>& outputs, const Args& args, const s
   if (const std::optional<std::string> path = args.get(name)) outputs.push_back(OutputPath{"--" + name, *path, kind});
 }
 
+OutputPath HitsOutput(const Args& args, const std::string& path) {
+  return OutputPath{"--hits", path, OutputKind::kFileNewParent, !args.has("hits")};
+}
+
 void CheckOutputPaths(const std::vector<OutputPath>& outputs, const std::vector<InputPath>& inputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
     const OutputPath& out = outputs[i];
@@ -136,6 +140,7 @@ void CheckOutputPaths(const std::vector<OutputPath>& outputs, const std::vector<
       throw UsageError(Described(out) + ": is the same file as " + Described(outputs[j]) +
                        "; one would overwrite the other: pick two names (nothing was run)");
     }
+    if (out.best_effort) continue;
     if (out.kind == OutputKind::kDirectory) {
       CheckDirectory(out);
     } else {

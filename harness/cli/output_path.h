@@ -31,7 +31,14 @@ struct OutputPath {
   std::string option;  // how the user named it: "--hits", "OUT.db"
   std::string path;
   OutputKind kind = OutputKind::kFile;
+  // Written only if it can be, a failure being a warning (the default hits file, which nobody asked for):
+  // compared with the inputs and the other outputs, but not refused for its directory.
+  bool best_effort = false;
 };
+
+// The hits file of a command (hits_file.h) as an output: `path` is --hits when given (then checked like any
+// output), else the default path (best effort).
+OutputPath HitsOutput(const Args& args, const std::string& path);
 
 struct InputPath {
   std::string what;  // how messages name it: "IMAGE", "the scenario file", "--scenarios"

@@ -255,6 +255,12 @@ class Parser {
         return ErrorAt(line, value.column, "unknown layout '" + std::string(value.text) + "' (registered: " +
                                                LayoutRegistry::Global().Names() + ")");
       }
+      if (options_.required_layout && *options_.required_layout != value.text) {
+        return ErrorAt(line, value.column,
+                       "the file is written for layout " + std::string(value.text) + ", not --layout " +
+                           *options_.required_layout +
+                           "; drop --layout, or edit this line to run it on another layout");
+      }
       scenario_.layout = std::string(value.text);
       layout_line_ = line.first_line();
     } else if (keyword == "crash-model") {
