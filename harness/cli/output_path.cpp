@@ -68,7 +68,7 @@ void CheckFile(const OutputPath& out) {
   const std::string parent = ParentOf(out.path);
   if (out.kind == OutputKind::kFileNewParent && !Exists(parent)) {
     // The parent is created (one level, as WriteHitsFile does), so its own parent must take it.
-    RequireWritableDirectory(OutputPath{out.option, parent, OutputKind::kDirectory}, ParentOf(parent));
+    RequireWritableDirectory(out, ParentOf(parent));
     return;
   }
   RequireWritableDirectory(out, parent);

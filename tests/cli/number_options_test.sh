@@ -26,9 +26,13 @@ expect_out "no cases"
 expect_no_out "18446744073709551615"
 
 # The whole int64 range of a misdirect distance, both ends.
-run fuzz --cases 1 --steps 5 --faults 'memory.write=1*misdirect(-9223372036854775808)'
-expect_exit 1
+run fuzz --seed 1 --cases 1 --steps 5 --faults 'memory.write=1*misdirect(-9223372036854775808)'
+expect_no_err "out of range"
 expect_out "faults memory.write=1*misdirect(-9223372036854775808)"
+# A negative distance that lands a write on the MemoryManager header: the verdict says why nothing decodes.
+run replay --seed 1 --case 0 --steps 20 --faults 'memory.write=every(2):misdirect(-65536)'
+expect_exit 1
+expect_out "does not decode to a logical file: the MemoryManager header does not decode: @0 (0x0) mm_magic"
 run fuzz --cases 1 --faults 'memory.write=misdirect(+9223372036854775808)'
 expect_usage_error "out of range (-9223372036854775808..9223372036854775807)"
 
