@@ -56,6 +56,9 @@ expect_same kv.img before.img "a refused sql leaves the image as it was"
 # --- check arms its own faults: it refuses instead of ignoring the variable ---
 STABLEVFS_FAILPOINTS='memory.write=100%lost' run check --budget-seconds 1
 expect_usage_error "STABLEVFS_FAILPOINTS='memory.write=100%lost' is set, but check"
+# The help of the catalogue says how the variable combines, as the commands do.
+run failpoints --help
+expect_out "STABLEVFS_FAILPOINTS=SPEC arms a spec for a whole command"
 # A blank value arms nothing anywhere.
 STABLEVFS_FAILPOINTS=' ' run fuzz --seed 1 --cases 1 --steps 5
 expect_exit 0
