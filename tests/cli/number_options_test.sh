@@ -20,6 +20,10 @@ run check --budget-seconds 1e18
 expect_usage_error "--budget-seconds: 1e18 seconds is more than the limit of 31536000"
 [ ! -e .stablevfs ] || fail "a refused command should run nothing"
 
+# A short budget prints as given (it used to print "budget 0 s"); the run takes about 2 s.
+run check --budget-seconds 0.001 --steps 5
+expect_out "budget 0.001 s, 5 steps per generated case"
+
 run fuzz --seed 1 --cases 0
 expect_exit 0
 expect_out "no cases"
