@@ -101,6 +101,7 @@ std::string CommandLine(int argc, char** argv, int first) {
 // SQLite header of the logical file.
 struct ImageDamage {
   std::vector<std::string> problems;         // formatted, with their offsets
+  uint64_t problem_count = 0;                // problems.size() plus those the checker did not list
   std::optional<std::string> sqlite_header;  // what is wrong with the header, when the layout decoded
 };
 
@@ -114,12 +115,11 @@ ImageDamage FindDamage(const std::string& path, std::span<const uint8_t> bytes, 
     for (const check::Problem& p : checked.manager().problems) {
       out.problems.push_back(FormatLocatedProblem({p, "stable memory", p.offset_bytes}));
     }
+    out.problem_count = out.problems.size();
     return out;
   }
   for (const LocatedProblem& p : checked.Problems()) out.problems.push_back(FormatLocatedProblem(p));
-  if (checked.problems_suppressed() > 0) {
-    out.problems.push_back(std::to_string(checked.problems_suppressed()) + " more not listed");
-  }
+  out.problem_count = out.problems.size() + checked.problems_suppressed();
   if (checked.layout_checked() && checked.layout().decoded && checked.layout().superblock.db_size > 0) {
     std::vector<uint8_t> page(check::kPageBytes);
     check::ReadLogicalPage(checked.memory(), checked.layout(), 0, page);
@@ -285,12 +285,15 @@ int RunSql(int argc, char** argv, int first) {
     const std::string what =
         damage.problems.empty()
             ? "the SQLite header of its logical file is damaged: " + *damage.sqlite_header
-            : "the independent checker finds " + Count(damage.problems.size(), "problem") + ", the first: " +
+            : "the independent checker finds " + Count(damage.problem_count, "problem") + ", the first: " +
                   damage.problems.front();
     if (!args.has("force")) {
       throw UsageError(path + ": " + target.Describe() + ": " + what +
                        "; sql does not run on a damaged image: run 'stablevfs fsck " + path +
-                       (target.raw ? " --raw" : "") +
+                       (target.raw ? std::string(" --raw")
+                        : target.memory_id != check::mm::kDefaultSqliteMemoryId
+                            ? " --memory-id " + std::to_string(target.memory_id)
+                            : std::string()) +
                        "' for every problem, read it with inspect or extract --salvage, or pass --force to run "
                        "anyway (the file was not changed)");
     }

@@ -165,13 +165,6 @@ void SaveFileAtomically(const std::string& path, std::span<const uint8_t> bytes)
   }
 }
 
-bool SameFile(const std::string& a, const std::string& b) {
-  struct stat sa {};
-  struct stat sb {};
-  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 std::string FormatLocatedProblem(const LocatedProblem& located) {
   std::string out = located.scope + " " + check::FormatProblem(located.problem);
   if (located.file_offset && *located.file_offset != located.problem.offset_bytes) {

@@ -65,9 +65,6 @@ std::vector<uint8_t> ReadImageFile(const std::string& path);
 // is untouched.
 void SaveFileAtomically(const std::string& path, std::span<const uint8_t> bytes);
 
-// True iff `a` and `b` name the same existing file (same device and inode).
-bool SameFile(const std::string& a, const std::string& b);
-
 // A problem the checker found, placed in the file.
 struct LocatedProblem {
   check::Problem problem;      // offset relative to its scope, as the checker reports it
