@@ -315,8 +315,10 @@ int RunExplore(int argc, char** argv, int first) {
 
   // The workloads: the files given, or the standard ones.
   std::vector<std::string> paths = args.positional();
+  std::string workloads_dir;  // the directory the workloads came from, when none was given
   if (paths.empty()) {
     const std::string dir = args.has("workloads-dir") ? *args.get("workloads-dir") : explore::DefaultWorkloadsDir();
+    workloads_dir = dir;
     if (dir.empty()) {
       throw UsageError("no workload given and no scenarios/workloads directory found (give --workloads-dir)");
     }
@@ -335,7 +337,7 @@ int RunExplore(int argc, char** argv, int first) {
   outputs.push_back({"--save-dir", options.save_dir, OutputKind::kDirectory});
   std::vector<InputPath> inputs;
   for (const std::string& path : paths) inputs.push_back({"WORKLOAD", path});
-  if (args.has("workloads-dir")) inputs.push_back({"--workloads-dir", *args.get("workloads-dir")});
+  if (!workloads_dir.empty()) inputs.push_back({"the workloads directory", workloads_dir});
   CheckOutputPaths(outputs, inputs);
   // Parse every workload before exploring any: bad input is reported at once, with its position.
   std::vector<scenario::Scenario> workloads;

@@ -49,6 +49,9 @@ expect_same a.test a.test.orig "slt --json must not truncate the test file"
 run explore s.scn --report-json s.scn --actions error
 expect_usage_error "--report-json s.scn: is the same file as WORKLOAD"
 expect_same s.scn s.scn.orig "explore --report-json must not overwrite the workload"
+mkdir wl && cp s.scn wl/
+run explore --workloads-dir wl --save-dir wl --actions error
+expect_usage_error "--save-dir wl: is the same directory as the workloads directory"
 run fuzz --cases 1 --steps 5 --report-json r.out --junit r.out
 expect_usage_error "--junit r.out: is the same file as --report-json r.out"
 run check --scenarios adir --save-dir adir --budget-seconds 1
