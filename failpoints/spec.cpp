@@ -247,10 +247,14 @@ class Parser {
       if (digits.empty() || ec == std::errc::invalid_argument || end != digits.data() + digits.size()) {
         return bad(ArgumentHelp(term->action));
       }
+      // The argument is an int64: -9223372036854775808 fits, +9223372036854775808 does not.
       constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-      if (ec == std::errc::result_out_of_range || magnitude > kMax) return bad("the number is too large");
+      if (ec == std::errc::result_out_of_range || magnitude > kMax + (negative ? 1 : 0)) {
+        return bad(std::string("the number is out of range (") +
+                   std::to_string(std::numeric_limits<int64_t>::min()) + ".." + std::to_string(kMax) + ")");
+      }
       out.kind = Argument::Kind::kNumber;
-      out.number = negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
+      out.number = static_cast<int64_t>(negative ? uint64_t{0} - magnitude : magnitude);  // modular (C++20)
     }
     if (std::string problem = ValidateTerm(*term); !problem.empty()) return bad(problem);
     return {};

@@ -1,6 +1,8 @@
 #include "harness/cli/args.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -94,10 +96,21 @@ double Args::get_seconds(const std::string& name, double fallback) const {
   char* end = nullptr;
   errno = 0;
   const double seconds = std::strtod(v->c_str(), &end);
-  if (v->empty() || errno == ERANGE || *end != '\0' || !(seconds >= 0)) {
-    throw UsageError("--" + name + ": expected a number of seconds >= 0, got '" + *v + "'");
+  if (v->empty() || errno == ERANGE || *end != '\0' || !(seconds >= 0) || !std::isfinite(seconds)) {
+    throw UsageError("--" + name + ": expected a number of seconds >= 0, got '" + *v + "' (at most " +
+                     FormatSeconds(kSecondsMax) + ", 365 days)");
+  }
+  if (seconds > kSecondsMax) {
+    throw UsageError("--" + name + ": " + *v + " seconds is more than the limit of " + FormatSeconds(kSecondsMax) +
+                     " (365 days)");
   }
   return seconds;
+}
+
+std::string FormatSeconds(double seconds) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.10g", seconds);
+  return text;
 }
 
 std::string Args::HelpText(const std::string& usage, const std::string& description) const {

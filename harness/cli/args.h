@@ -45,7 +45,8 @@ class Args {
   // The raw value of a value option, or nullopt.
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& fallback) const;
-  // Typed getters: throw UsageError naming the option when the value is malformed or out of range.
+  // Typed getters: throw UsageError naming the option when the value is malformed or out of range. Seconds
+  // are finite, 0..kSecondsMax (a longer run is a typo, and a deadline that far overflows the clock).
   uint64_t get_u64(const std::string& name, uint64_t fallback) const;
   double get_seconds(const std::string& name, double fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }
@@ -60,6 +61,12 @@ class Args {
   std::vector<std::string> positional_;
   bool help_ = false;
 };
+
+// The longest duration a seconds option takes: 365 days.
+inline constexpr double kSecondsMax = 365.0 * 24 * 3600;
+
+// Seconds as a person reads them back: "60", "1.5", "0.001" (up to 10 significant digits, no trailing zeros).
+std::string FormatSeconds(double seconds);
 
 // Parses a decimal u64 ("0x" hex accepted); throws UsageError naming `what`.
 uint64_t ParseU64(const std::string& text, const std::string& what);

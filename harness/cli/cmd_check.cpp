@@ -39,8 +39,10 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/hits_file.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/cli/progress.h"
 #include "harness/cli/report.h"
 #include "harness/cli/verdict_matrix.h"
@@ -776,6 +778,8 @@ int RunCheck(int argc, char** argv, int first) {
   if (!args.positional().empty()) {
     throw UsageError("unexpected argument '" + args.positional().front() + "' (check takes options only)");
   }
+  RefuseFailpointsEnvironment("check", "arms faults of its own in every suite and would not honour it (to run "
+                             "a campaign under a spec, use fuzz or replay --faults, which merge the variable)");
   const std::vector<const LayoutInfo*> layouts = LayoutsFromArgs(args);
   GateSettings settings;
   settings.seed = args.get_u64("seed", kDefaultCheckSeed);
@@ -799,11 +803,14 @@ int RunCheck(int argc, char** argv, int first) {
     throw UsageError("--workloads-dir " + settings.workloads_dir + ": not a directory");
   }
   settings.save_dir = args.get_or("save-dir", "stablevfs-failures");
-  if (settings.save_dir.empty()) throw UsageError("--save-dir needs a directory name");
   settings.shrink_runs = args.get_u64("shrink-runs", 300);
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
-  if (args.has("report-json")) CheckWritable(*args.get("report-json"), "--report-json");
-  if (args.has("junit")) CheckWritable(*args.get("junit"), "--junit");
+  std::vector<OutputPath> outputs;
+  AddOutputOption(outputs, args, "report-json");
+  AddOutputOption(outputs, args, "junit");
+  outputs.push_back(HitsOutput(args, hits_path));
+  outputs.push_back({"--save-dir", settings.save_dir, OutputKind::kDirectory});
+  CheckOutputPaths(outputs, {{"--scenarios", settings.scenarios_dir}, {"--workloads-dir", settings.workloads_dir}});
   const std::string command_line = CommandLine(argc, argv);
 
   const bool several = layouts.size() > 1;
@@ -811,7 +818,7 @@ int RunCheck(int argc, char** argv, int first) {
   for (const LayoutInfo* layout : layouts) names += (names.empty() ? "" : ", ") + layout->name;
   std::cout << "stablevfs check: " << (several ? "layouts " + names : DescribeLayout(*layouts.front())) << ", seed "
             << settings.seed << (args.has("seed") ? "" : " (the default)") << ", budget "
-            << Fixed(settings.budget, 0) << " s" << (several ? " per layout" : "") << ", " << settings.steps
+            << FormatSeconds(settings.budget) << " s" << (several ? " per layout" : "") << ", " << settings.steps
             << " steps per generated case\n\n";
 
   std::vector<LayoutRun> runs;

@@ -1,8 +1,6 @@
 // stablevfs convert IMAGE OUT --to LAYOUT: rewrite the database of an image into another registered layout,
 // offline, to a new file (image_convert.h does the work; this is the command line around it). IMAGE is read
 // once, read-only; OUT is written atomically, and only after the result has been verified.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "harness/check/checker_registry.h"
@@ -11,6 +9,7 @@
 #include "harness/cli/image_convert.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
+#include "harness/cli/output_path.h"
 #include "lib/layout/layout_registry.h"
 
 namespace stablevfs::cli {
@@ -71,18 +70,9 @@ int RunConvert(int argc, char** argv, int first) {
   const ImageTarget target = ImageTargetFromArgs(args);
   const std::string& image_path = args.positional()[0];
   const std::string& out_path = args.positional()[1];
-  if (out_path.empty()) throw UsageError("OUT is an empty file name");
-  if (out_path == image_path || SameFile(image_path, out_path)) {
-    throw UsageError(out_path + " is IMAGE itself; convert never writes to its source: pick another OUT (" +
-                     image_path + " was not changed)");
-  }
+  CheckOutputPaths({{"OUT", out_path}}, {{"IMAGE", image_path}});
   if (PathExists(out_path) && !args.has("force")) {
     throw UsageError(out_path + " exists; pass --force to replace it, or pick another name");
-  }
-  const size_t slash = out_path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : out_path.substr(0, slash));
-  if (::access(dir.c_str(), W_OK) != 0) {
-    throw UsageError(out_path + ": cannot write OUT: directory " + dir + " does not exist or is not writable");
   }
 
   const std::vector<uint8_t> image = ReadImageFile(image_path);

@@ -20,7 +20,9 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/driver/run_config.h"
 #include "harness/faults/layout_sites.h"
 #include "harness/faults/vocabulary.h"
@@ -55,7 +57,8 @@ constexpr const char* kDescription =
     "Without a workload argument, every standard workload (scenarios/workloads/*.scn) is explored. Each\n"
     "violation is saved as a scenario file in --save-dir that replays it (the explorer checks that it does).\n"
     "--faults arms a spec for every run (a negative control: storage faults must be caught). Results do not\n"
-    "depend on --jobs.\n"
+    "depend on --jobs. STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --faults' are\n"
+    "merged, a site both name taking --faults' chain.\n"
     "\n"
     "--layout picks the on-disk layout (a workload's own layout line wins). A violation at a crash point whose\n"
     "memory promise the layout does not promise to survive (an in-place layout under powerloss or torn; a\n"
@@ -276,7 +279,7 @@ int RunExplore(int argc, char** argv, int first) {
       {"torn", true, "sectors|bytes",
        "how a torn write tears: whole 512-byte sectors (the simulator's model) or bytes (no sector atomicity)",
        "sectors"},
-      {"faults", true, "SPEC", "failpoint spec armed for every run (negative controls)", "none"},
+      {"faults", true, "SPEC", "failpoint spec armed for every run (merged with STABLEVFS_FAILPOINTS)", "none"},
       {"workloads-dir", true, "DIR", "where the standard workloads are",
        "./scenarios/workloads, else the source tree's"},
       {"save-dir", true, "DIR", "where the scenario of each violation is saved", "stablevfs-failures"},
@@ -306,15 +309,16 @@ int RunExplore(int argc, char** argv, int first) {
   const std::string torn = args.get_or("torn", "sectors");
   if (torn != "sectors" && torn != "bytes") throw UsageError("--torn must be sectors or bytes, not '" + torn + "'");
   options.torn_sectors = torn == "sectors";
-  options.faults = CheckFaultSpec(args.get_or("faults", ""), "--faults");
+  options.faults = FaultsWithEnvironment(args.get_or("faults", ""), "--faults");
   options.save_dir = args.get_or("save-dir", "stablevfs-failures");
-  if (options.save_dir.empty()) throw UsageError("--save-dir needs a directory name");
   options.save_max = static_cast<size_t>(args.get_u64("save-max", 20));
 
   // The workloads: the files given, or the standard ones.
   std::vector<std::string> paths = args.positional();
+  std::string workloads_dir;  // the directory the workloads came from, when none was given
   if (paths.empty()) {
     const std::string dir = args.has("workloads-dir") ? *args.get("workloads-dir") : explore::DefaultWorkloadsDir();
+    workloads_dir = dir;
     if (dir.empty()) {
       throw UsageError("no workload given and no scenarios/workloads directory found (give --workloads-dir)");
     }
@@ -327,6 +331,14 @@ int RunExplore(int argc, char** argv, int first) {
   } else if (args.has("workloads-dir")) {
     throw UsageError("--workloads-dir applies only when no workload file is given");
   }
+  // The outputs may be none of the workloads (nor their directory), checked before anything runs.
+  std::vector<OutputPath> outputs;
+  AddOutputOption(outputs, args, "report-json");
+  outputs.push_back({"--save-dir", options.save_dir, OutputKind::kDirectory});
+  std::vector<InputPath> inputs;
+  for (const std::string& path : paths) inputs.push_back({"WORKLOAD", path});
+  if (!workloads_dir.empty()) inputs.push_back({"the workloads directory", workloads_dir});
+  CheckOutputPaths(outputs, inputs);
   // Parse every workload before exploring any: bad input is reported at once, with its position.
   std::vector<scenario::Scenario> workloads;
   for (const std::string& path : paths) {

@@ -7,6 +7,7 @@
 #include "harness/cli/commands.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
+#include "harness/cli/output_path.h"
 
 namespace stablevfs::cli {
 namespace {
@@ -39,10 +40,7 @@ int RunExtract(int argc, char** argv, int first) {
   const ImageTarget target = ImageTargetFromArgs(args);
   const std::string& image_path = args.positional()[0];
   const std::string& out_path = args.positional()[1];
-  if (out_path.empty()) throw UsageError("OUT.db is an empty file name");
-  if (SameFile(image_path, out_path)) {
-    throw UsageError(out_path + " is the image itself; extract never writes to an image, pick another OUT.db");
-  }
+  CheckOutputPaths({{"OUT.db", out_path}}, {{"IMAGE", image_path}});
   if (PathExists(out_path) && !args.has("force")) {
     throw UsageError(out_path + " exists; pass --force to replace it, or pick another name");
   }

@@ -28,7 +28,13 @@ constexpr const char* kDescription =
     "was evaluated) and FIRED (how often each action fired). The last run is the command that last wrote\n"
     ".stablevfs/last-hits.json in the current directory (sql, fuzz and replay write it unless told\n"
     "otherwise with their --hits FILE), or the file given here with --hits. Without one the catalogue is\n"
-    "listed alone and a note says so.";
+    "listed alone and a note says so.\n"
+    "\n"
+    "STABLEVFS_FAILPOINTS=SPEC arms a spec for a whole command: fuzz, replay, explore and slt merge it with\n"
+    "--faults, sql with --failpoints (both are armed; a site both name takes the option's chain, and the\n"
+    "merged spec is what the run prints and saves). A malformed value is refused (exit 2). check arms\n"
+    "faults of its own and refuses to run while the variable is set; fsck, inspect, extract and convert\n"
+    "arm no failpoints.";
 
 }  // namespace
 

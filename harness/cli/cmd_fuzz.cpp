@@ -14,8 +14,10 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/hits_file.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/cli/progress.h"
 #include "harness/cli/report.h"
 #include "harness/driver/case_runner.h"
@@ -26,7 +28,7 @@ namespace {
 constexpr const char* kUsage =
     "[--seed S] [--cases N] [--steps M] [--time T] [--faults SPEC] [--layout NAME]\n"
     "       [--crash-model ic|error|powerloss|torn|all] [--shard I/N] [--jobs J] [--save-dir DIR]\n"
-    "       [--weights TEXT] [--report-json FILE] [--junit FILE] [--verbose]";
+    "       [--weights TEXT] [--shrink-runs N] [--report-json FILE] [--junit FILE] [--hits FILE] [--verbose]";
 
 constexpr const char* kDescription =
     "Runs a campaign of generated cases. Case k is a fresh canister driven by M ops drawn from the case\n"
@@ -39,6 +41,7 @@ constexpr const char* kDescription =
     "case (e.g.\n"
     "'memory.write=5%lost' runs a negative control: lost writes must be caught). --layout picks the\n"
     "on-disk layout every case formats its memory with (a saved counterexample names it).\n"
+    "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --faults' are merged, a site both\nname taking --faults' chain, and the merged spec is what is printed, reported and saved.\n"
     "\n"
     "The first violation stops the campaign: it is shrunk to a short op list, saved as a scenario file in\n"
     "--save-dir, and the one command that replays it is printed; exit 1. Otherwise exit 0.\n"
@@ -74,7 +77,7 @@ int RunFuzz(int argc, char** argv, int first) {
       {"cases", true, "N", "cases in the campaign (all shards together)", "100, or no limit with --time"},
       {"steps", true, "M", "ops per case", "100"},
       {"time", true, "T", "stop starting new cases after T seconds (output then depends on time)", "no limit"},
-      {"faults", true, "SPEC", "failpoint spec armed for every whole case", "none"},
+      {"faults", true, "SPEC", "failpoint spec armed for every whole case (merged with STABLEVFS_FAILPOINTS)", "none"},
       {"crash-model", true, "MODEL", "ic, error, powerloss, torn, or all (case k: model k mod 4)", "ic"},
       {"shard", true, "I/N", "run only the cases k with k mod N == I", "0/1"},
       {"jobs", true, "J", "cases run at a time on local threads (0: one per core)", "1"},
@@ -107,7 +110,7 @@ int RunFuzz(int argc, char** argv, int first) {
   if (plan.steps == 0) throw UsageError("--steps: must be at least 1");
   const std::string model_text = args.get_or("crash-model", "ic");
   plan.crash_models = ParseCrashModels(model_text, "--crash-model");
-  plan.faults = CheckFaultSpec(args.get_or("faults", ""), "--faults");
+  plan.faults = FaultsWithEnvironment(args.get_or("faults", ""), "--faults");
   if (args.has("weights")) plan.weights = ParseWeightsOption(*args.get("weights"), "--weights");
   plan.shard = ParseShard(args.get_or("shard", "0/1"), "--shard");
   const uint64_t jobs = args.get_u64("jobs", 1);
@@ -117,17 +120,22 @@ int RunFuzz(int argc, char** argv, int first) {
   const double time_seconds = args.get_seconds("time", 0);
   if (args.has("cases") || !timed) plan.case_count = args.get_u64("cases", 100);
   const std::string save_dir = args.get_or("save-dir", "stablevfs-failures");
-  if (save_dir.empty()) throw UsageError("--save-dir needs a directory name");
   const size_t shrink_runs = args.get_u64("shrink-runs", 1000);
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
-  if (args.has("report-json")) CheckWritable(*args.get("report-json"), "--report-json");
-  if (args.has("junit")) CheckWritable(*args.get("junit"), "--junit");
+  std::vector<OutputPath> outputs;
+  AddOutputOption(outputs, args, "report-json");
+  AddOutputOption(outputs, args, "junit");
+  outputs.push_back(HitsOutput(args, hits_path));
+  outputs.push_back({"--save-dir", save_dir, OutputKind::kDirectory});
+  CheckOutputPaths(outputs, {});
   const bool verbose = args.has("verbose");
   const std::string command_line = CommandLine(argc, argv);
 
   std::cout << "stablevfs fuzz: seed " << plan.seed << "\n";
   std::cout << "campaign: " << DescribeLayout(layout) << ", shard " << plan.shard.ToString() << ", "
-            << (plan.case_count ? "cases 0.." + std::to_string(*plan.case_count - 1) : std::string("cases 0.."))
+            << (!plan.case_count ? std::string("cases 0..")
+                : *plan.case_count == 0 ? std::string("no cases")
+                                        : "cases 0.." + std::to_string(*plan.case_count - 1))
             << (plan.shard.count > 1 ? " with k mod " + std::to_string(plan.shard.count) +
                                            " == " + std::to_string(plan.shard.index)
                                      : std::string())

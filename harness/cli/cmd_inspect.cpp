@@ -11,6 +11,7 @@
 #include "harness/cli/commands.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
+#include "harness/cli/output_path.h"
 #include "harness/json/json_text.h"
 #include "harness/cli/memory_svg.h"
 
@@ -297,11 +298,8 @@ int RunInspect(int argc, char** argv, int first) {
   RequirePositionals(args, 1, 1, {"IMAGE"}, "inspect", kUsage);
   const ImageTarget target = ImageTargetFromArgs(args);
   const std::optional<std::string> svg_path = args.get("svg");
-  if (svg_path && svg_path->empty()) throw UsageError("--svg needs a file name");
+  if (svg_path) CheckOutputPaths({{"--svg", *svg_path}}, {{"IMAGE", args.positional()[0]}});
   const CheckedImage image(args.positional()[0], target);
-  if (svg_path && SameFile(*svg_path, image.path())) {
-    throw UsageError("--svg " + *svg_path + " is the image itself; inspect never writes to an image, pick another name");
-  }
   const std::vector<LocatedProblem> problems = image.Problems();
   std::vector<Region> regions;
   if (image.layout_checked()) regions = ClassifyMemory(image.memory(), image.layout());

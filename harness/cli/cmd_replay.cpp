@@ -12,8 +12,10 @@
 #include "harness/cli/args.h"
 #include "harness/cli/campaign.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/hits_file.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/driver/run_config.h"
 #include "harness/cli/report.h"
 #include "harness/ops/catalogue_setup.h"
@@ -24,9 +26,9 @@ namespace stablevfs::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "FILE.scn [--layout NAME] [--faults SPEC]\n"
+    "FILE.scn [--layout NAME] [--faults SPEC] [--hits FILE]\n"
     "       stablevfs replay --seed S --case K [--layout NAME] [--steps M] [--crash-model MODEL] [--faults SPEC]\n"
-    "                        [--weights TEXT]";
+    "                        [--weights TEXT] [--hits FILE]";
 
 constexpr const char* kDescription =
     "Re-runs exactly one case and prints every op as it ran: its outcome (committed, error, trapped,\n"
@@ -44,6 +46,8 @@ constexpr const char* kDescription =
     "With --seed and --case: regenerates case K of the campaign with seed S exactly as `stablevfs fuzz`\n"
     "ran it. Give the same --layout, --steps, --crash-model, --faults and --weights as the campaign (with\n"
     "--crash-model all, case K runs the model the campaign gave it: ic, error, powerloss, torn by K mod 4).\n"
+    "\n"
+    "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --faults' are merged, a site both\nname taking --faults' chain, and the merged spec is what is printed, reported and saved.\n"
     "\n"
     "The failpoint counters of the run are written to the hits file that `stablevfs failpoints` reads.";
 
@@ -64,13 +68,10 @@ int ReplayFile(const std::string& path, const std::optional<std::string>& layout
   }
   scenario::ParseOptions parse;
   parse.catalogue = &ops::RegisterCatalogue();
+  parse.required_layout = layout_option;  // a `layout` line naming another is an error at its line and column
   scenario::ScenarioResult parsed = scenario::LoadScenarioFile(path, parse);
   if (!parsed.ok()) throw UsageError(parsed.error().ToString());
   const scenario::Scenario& s = parsed.value();
-  if (s.layout && layout_option && *s.layout != *layout_option) {
-    throw UsageError(path + " was written for layout " + *s.layout + " (its `layout` line), not --layout " +
-                     *layout_option + "; drop --layout, or edit the file's layout line to run it on another layout");
-  }
   const driver::RunConfig config = driver::ConfigOf(s, driver::RunConfig{layout_option.value_or(""), {}, faults});
   std::cout << "replay " << path << ": " << DescribeLayout(driver::LayoutOf(config)) << ", seed "
             << s.seed.value_or(0) << ", crash model "
@@ -142,7 +143,7 @@ int RunReplay(int argc, char** argv, int first) {
       {"case", true, "K", "case index within the campaign", ""},
       {"steps", true, "M", "ops per case, as the campaign had it", "100"},
       {"crash-model", true, "MODEL", "ic, error, powerloss, torn or all, as the campaign had it", "ic"},
-      {"faults", true, "SPEC", "failpoint spec armed for the whole run", "none"},
+      {"faults", true, "SPEC", "failpoint spec armed for the whole run (merged with STABLEVFS_FAILPOINTS)", "none"},
       {"weights", true, "TEXT", "generator weights, as the campaign had them", "the defaults"},
       {"hits", true, "FILE", "write the failpoint counters here", std::string(kDefaultHitsPath)},
   };
@@ -153,13 +154,16 @@ int RunReplay(int argc, char** argv, int first) {
     std::cout << args.HelpText(kUsage, kDescription);
     return kExitPass;
   }
-  const std::string faults = CheckFaultSpec(args.get_or("faults", ""), "--faults");
+  const std::string faults = FaultsWithEnvironment(args.get_or("faults", ""), "--faults");
   const LayoutInfo& layout = LayoutFromArgs(args);  // checks the name even when a file's line will win
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
   const std::string command_line = CommandLine(argc, argv);
   if (args.positional().size() > 1) {
     throw UsageError("expected one scenario file, got " + std::to_string(args.positional().size()) + " arguments");
   }
+  std::vector<InputPath> inputs;
+  if (args.positional().size() == 1) inputs.push_back({"the scenario file", args.positional().front()});
+  CheckOutputPaths({HitsOutput(args, hits_path)}, inputs);
   if (args.positional().size() == 1) {
     for (const char* seed_only : {"seed", "case", "steps", "crash-model", "weights"}) {
       if (args.has(seed_only)) {

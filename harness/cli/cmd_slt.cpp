@@ -15,7 +15,9 @@
 #include "failpoints/spec.h"
 #include "harness/cli/args.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/sim/sim_failpoints.h"
 #include "harness/slt/report.h"
 #include "harness/slt/runner.h"
@@ -25,7 +27,7 @@ namespace stablevfs::cli {
 
 int RunSlt(int argc, char** argv, int first) {
   std::vector<OptionSpec> specs = {
-                {"faults", true, "SPEC", "failpoints armed while the records run, e.g. 'sqlite.step=1%error'", ""},
+                {"faults", true, "SPEC", "failpoints armed while the records run, e.g. 'sqlite.step=1%error' (merged with STABLEVFS_FAILPOINTS)", ""},
                 {"seed", true, "S", "seed of the failpoint PRNG and of the simulated memory's faults", "0"},
                 {"json", true, "FILE", "also write a machine-readable report to FILE", ""},
                 {"max-failures", true, "N", "failures and notes shown per file (all are counted)", "5"},
@@ -45,7 +47,9 @@ int RunSlt(int argc, char** argv, int first) {
         "error, a refused grow, a failpoint trap or crash) is counted as faulted, not as a failure, and stock\n"
         "SQLite drops it too; after a crash the VFS may keep the statement or not, and stock SQLite follows\n"
         "whichever state stable memory holds. The file's expected text is compared only up to the first\n"
-        "dropped statement. Storage faults that succeed silently (lost, misdirect, bitflip) are not excused.");
+        "dropped statement. Storage faults that succeed silently (lost, misdirect, bitflip) are not excused.\n"
+        "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --faults' are merged, a site both\n"
+        "name taking --faults' chain, and the merged spec is what is printed and reported.");
     return kExitPass;
   }
   if (args.positional().empty()) throw UsageError("give at least one sqllogictest FILE (see 'stablevfs slt --help')");
@@ -54,7 +58,11 @@ int RunSlt(int argc, char** argv, int first) {
   options.seed = args.get_u64("seed", 0);
   options.layout = &LayoutFromArgs(args);
   options.details_max = static_cast<size_t>(args.get_u64("max-failures", 5));
-  const std::optional<std::string> faults_text = args.get("faults");
+  // --faults and STABLEVFS_FAILPOINTS, merged (failpoints_environment.h); nullopt when neither arms anything.
+  std::optional<std::string> faults_text;
+  if (std::string merged = FaultsWithEnvironment(args.get_or("faults", ""), "--faults"); !merged.empty()) {
+    faults_text = std::move(merged);
+  }
   if (faults_text) {
     sim::RegisterSimFailpoints();
     fp::Spec spec;
@@ -73,6 +81,11 @@ int RunSlt(int argc, char** argv, int first) {
   }
 
   // Open the JSON report before running: a path that cannot be written should fail now, not after the run.
+  std::vector<OutputPath> outputs;
+  AddOutputOption(outputs, args, "json");
+  std::vector<InputPath> inputs;
+  for (const std::string& path : args.positional()) inputs.push_back({"FILE", path});
+  CheckOutputPaths(outputs, inputs);
   std::ofstream json;
   if (const std::optional<std::string> path = args.get("json")) {
     json.open(*path, std::ios::binary | std::ios::trunc);

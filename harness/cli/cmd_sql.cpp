@@ -17,11 +17,14 @@
 #include "failpoints/registry.h"
 #include "harness/cli/args.h"
 #include "harness/cli/commands.h"
+#include "harness/cli/failpoints_environment.h"
 #include "harness/cli/hits_file.h"
 #include "harness/cli/image_file.h"
 #include "harness/cli/image_report.h"
 #include "harness/cli/layout_option.h"
+#include "harness/cli/output_path.h"
 #include "harness/cli/sql_text.h"
+#include "harness/cli/sqlite_header.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/sim/sim_stable_memory.h"
 #include "lib/core/trap.h"
@@ -35,7 +38,7 @@ namespace {
 
 constexpr const char* kUsage =
     "IMAGE [SQL...] [--memory-id N | --raw] [--layout NAME] [--auto-vacuum MODE] [--mode column|list]\n"
-    "       [--null TEXT] [--bucket-pages N] [--failpoints SPEC] [--hits FILE]";
+    "       [--null TEXT] [--bucket-pages N] [--failpoints SPEC] [--hits FILE] [--force]";
 
 constexpr const char* kDescription =
     "Runs SQL on the database in an image file, through the library (lib/db), as a canister would.\n"
@@ -62,10 +65,20 @@ constexpr const char* kDescription =
     "an image, or whose MemoryManager header or superblock the library refuses, is bad input (exit 2)\n"
     "and is left untouched.\n"
     "\n"
+    "Before anything runs, an existing image is checked by the independent checker (harness/check, as\n"
+    "'stablevfs fsck' does) and the SQLite header of its logical file is read. An image with a problem is\n"
+    "refused (exit 2, the first problem with its offset; the file is not changed), whatever the statements:\n"
+    "a write would build on damage, and the library's view of a damaged image is not what a reader should\n"
+    "trust either (read one with inspect, or extract --salvage). --force runs the statements anyway, the\n"
+    "problems printed as a warning. An image larger than half of this machine's memory is refused (exit 2):\n"
+    "sql holds the whole image in memory.\n"
+    "\n"
     "--failpoints SPEC arms failpoints (see 'stablevfs failpoints') for the statements, e.g.\n"
     "'commit.page_write=error': an error fails the statement, trap and crash roll it back as a trapped\n"
     "message. The failpoint hit counts of the run are written to the hits file that 'stablevfs\n"
-    "failpoints' reads (.stablevfs/last-hits.json, or --hits FILE), as fuzz and replay do.";
+    "failpoints' reads (.stablevfs/last-hits.json, or --hits FILE), as fuzz and replay do.\n"
+    "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --failpoints' are merged, a site both\n"
+    "name taking --failpoints' chain.";
 
 // A statement that would end or nest the update's own transaction.
 bool IsTransactionControl(const std::string& keyword) {
@@ -84,6 +97,37 @@ std::string CommandLine(int argc, char** argv, int first) {
   return line;
 }
 
+// What is wrong with an existing image before anything runs: the independent checker's problems, and the
+// SQLite header of the logical file.
+struct ImageDamage {
+  std::vector<std::string> problems;         // formatted, with their offsets
+  uint64_t problem_count = 0;                // problems.size() plus those the checker did not list
+  std::optional<std::string> sqlite_header;  // what is wrong with the header, when the layout decoded
+};
+
+ImageDamage FindDamage(const std::string& path, std::span<const uint8_t> bytes, const ImageTarget& target) {
+  ImageDamage out;
+  const CheckedImage checked(path, bytes, target);
+  // A memory that holds nothing yet is where sql creates a database: only the MemoryManager header counts.
+  const bool empty_memory = !target.raw && checked.manager().decoded &&
+                            checked.manager().header.memory_size_pages[target.memory_id] == 0;
+  if (empty_memory) {
+    for (const check::Problem& p : checked.manager().problems) {
+      out.problems.push_back(FormatLocatedProblem({p, "stable memory", p.offset_bytes}));
+    }
+    out.problem_count = out.problems.size();
+    return out;
+  }
+  for (const LocatedProblem& p : checked.Problems()) out.problems.push_back(FormatLocatedProblem(p));
+  out.problem_count = out.problems.size() + checked.problems_suppressed();
+  if (checked.layout_checked() && checked.layout().decoded && checked.layout().superblock.db_size > 0) {
+    std::vector<uint8_t> page(check::kPageBytes);
+    check::ReadLogicalPage(checked.memory(), checked.layout(), 0, page);
+    out.sqlite_header = SqliteHeaderProblem(page, check::kPageBytes);
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunSql(int argc, char** argv, int first) {
@@ -93,8 +137,9 @@ int RunSql(int argc, char** argv, int first) {
   specs.push_back({"null", true, "TEXT", "how NULL prints", "empty"});
   specs.push_back({"bucket-pages", true, "N",
                    "MemoryManager bucket size in 64 KiB pages, for a new image only", "128"});
-  specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error", ""});
+  specs.push_back({"failpoints", true, "SPEC", "arm failpoints for the statements, e.g. commit.page_write=error (merged with STABLEVFS_FAILPOINTS)", ""});
   specs.push_back({"hits", true, "FILE", "write the run's failpoint hit counts here", std::string(kDefaultHitsPath)});
+  specs.push_back({"force", false, "", "run even when the independent checker finds problems in IMAGE", ""});
   specs.push_back({"auto-vacuum", true, "MODE", "SQLite's auto_vacuum for a new database: none, full or incremental",
                    "none"});
   AddLayoutOption(specs, /*allow_all=*/false, "the layout of a new database");
@@ -128,7 +173,9 @@ int RunSql(int argc, char** argv, int first) {
     throw UsageError("--bucket-pages applies to a MemoryManager image; --raw has no MemoryManager");
   }
   const std::string hits_path = args.get_or("hits", std::string(kDefaultHitsPath));
-  if (hits_path.empty()) throw UsageError("--hits needs a file name");
+  // --failpoints and STABLEVFS_FAILPOINTS, merged (failpoints_environment.h), checked before anything runs.
+  const std::string failpoints = FaultsWithEnvironment(args.get_or("failpoints", ""), "--failpoints");
+  CheckOutputPaths({HitsOutput(args, hits_path)}, {{"IMAGE", path}});
 
   // The statements, all of them split and screened before anything runs.
   std::vector<SqlStatement> statements;
@@ -175,6 +222,9 @@ int RunSql(int argc, char** argv, int first) {
                               : std::string("; use --raw for a bare virtual memory")) +
                      "; the file was not changed");
   }
+  // The independent checker's verdict on the image as found, reported once the library has had its say (so a
+  // header the library refuses keeps the library's more specific message).
+  const ImageDamage damage = fresh ? ImageDamage{} : FindDamage(path, bytes, target);
   HeapStableMemory raw;
   raw.Assign(std::move(bytes));
   sim::SimOptions sim_options;
@@ -231,15 +281,32 @@ int RunSql(int argc, char** argv, int first) {
                 << " keeps the auto_vacuum it was created with\n";
     }
   }
+  if (!damage.problems.empty() || damage.sqlite_header) {
+    const std::string what =
+        damage.problems.empty()
+            ? "the SQLite header of its logical file is damaged: " + *damage.sqlite_header
+            : "the independent checker finds " + Count(damage.problem_count, "problem") + ", the first: " +
+                  damage.problems.front();
+    if (!args.has("force")) {
+      throw UsageError(path + ": " + target.Describe() + ": " + what +
+                       "; sql does not run on a damaged image: run 'stablevfs fsck " + path +
+                       (target.raw ? std::string(" --raw")
+                        : target.memory_id != check::mm::kDefaultSqliteMemoryId
+                            ? " --memory-id " + std::to_string(target.memory_id)
+                            : std::string()) +
+                       "' for every problem, read it with inspect or extract --salvage, or pass --force to run "
+                       "anyway (the file was not changed)");
+    }
+    std::cerr << "stablevfs sql: warning: --force: running on a damaged image: " << what << "\n";
+  }
   if (new_memory && !fresh) {
     std::cerr << "stablevfs sql: note: " << target.Describe() << " of " << path
               << " was empty; a new database is created there if a statement commits\n";
   }
 
   // Failpoints apply to the statements only, not to opening the image.
-  if (const std::optional<std::string> spec = args.get("failpoints")) {
-    ops::RegisterCatalogue();
-    const fp::SpecStatus armed = fp::Arm(*spec);
+  if (!failpoints.empty()) {
+    const fp::SpecStatus armed = fp::Arm(failpoints);
     if (!armed.ok()) throw UsageError("--failpoints: " + armed.message());
   }
 

@@ -93,6 +93,18 @@ std::unique_ptr<check::FileSource> OpenImageReadOnly(const std::string& path) {
 
 std::vector<uint8_t> ReadImageFile(const std::string& path) {
   const uint64_t size_bytes = RequireImageFile(path);
+  // The whole file is held in memory: one larger than half of it would fail to allocate (exit 3) or, with
+  // overcommit, get the process killed part way. Refuse it as bad input, with the sizes.
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page_size > 0) {
+    const uint64_t limit_bytes = static_cast<uint64_t>(pages) / 2 * static_cast<uint64_t>(page_size);
+    if (size_bytes > limit_bytes) {
+      throw UsageError(path + ": " + std::to_string(size_bytes) + " bytes is more than this command can hold in "
+                       "memory (half of this machine's " + std::to_string(static_cast<uint64_t>(pages) *
+                       static_cast<uint64_t>(page_size)) + " bytes); the file was not read or changed");
+    }
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     throw UsageError(path + ": cannot open: " + std::strerror(errno) + "; check the file's permissions");
@@ -151,13 +163,6 @@ void SaveFileAtomically(const std::string& path, std::span<const uint8_t> bytes)
     throw std::runtime_error("cannot rename " + pattern + " to " + path + ": " + reason + "; " + path +
                              " was not changed");
   }
-}
-
-bool SameFile(const std::string& a, const std::string& b) {
-  struct stat sa {};
-  struct stat sb {};
-  if (::stat(a.c_str(), &sa) != 0 || ::stat(b.c_str(), &sb) != 0) return false;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 std::string FormatLocatedProblem(const LocatedProblem& located) {

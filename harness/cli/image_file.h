@@ -55,7 +55,8 @@ bool PathExists(const std::string& path);
 // read-only. Throws UsageError naming the file and what to do otherwise.
 std::unique_ptr<check::FileSource> OpenImageReadOnly(const std::string& path);
 
-// Reads a whole image file, with the checks of OpenImageReadOnly.
+// Reads a whole image file, with the checks of OpenImageReadOnly. A file larger than half of the machine's
+// physical memory is a UsageError naming its size (it could not be held).
 std::vector<uint8_t> ReadImageFile(const std::string& path);
 
 // Writes `bytes` to `path` atomically (see the header comment). A replaced file keeps its mode; a new file
@@ -63,9 +64,6 @@ std::vector<uint8_t> ReadImageFile(const std::string& path);
 // Throws std::runtime_error naming the path on any I/O failure; the temporary file is removed then and `path`
 // is untouched.
 void SaveFileAtomically(const std::string& path, std::span<const uint8_t> bytes);
-
-// True iff `a` and `b` name the same existing file (same device and inode).
-bool SameFile(const std::string& a, const std::string& b);
 
 // A problem the checker found, placed in the file.
 struct LocatedProblem {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdio>
 
+#include "harness/cli/report.h"
+
 namespace stablevfs::cli {
 namespace {
 
@@ -43,19 +45,9 @@ constexpr std::array<Style, kRegionKindCount> kStyles = {{
 
 const Style& StyleOf(RegionKind kind) { return kStyles[static_cast<size_t>(kind)]; }
 
-std::string Escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+// The SVG is XML: the same escaping as the JUnit report (report.h), so titles and labels that carry a file
+// name with any bytes still make a valid document.
+std::string Escape(std::string_view text) { return XmlEscape(std::string(text)); }
 
 std::string HexText(uint64_t value) {
   char text[32];

@@ -8,6 +8,7 @@
 #include "failpoints/catalogue.h"
 #include "harness/cli/args.h"
 #include "harness/json/json_text.h"
+#include "harness/json/utf8.h"
 #include "harness/ops/catalogue_setup.h"
 
 namespace stablevfs::cli {
@@ -119,7 +120,9 @@ std::string FormatJsonReport(const RunReport& r) {
   return out.str();
 }
 
-std::string XmlEscape(const std::string& text) {
+std::string XmlEscape(const std::string& raw) {
+  // XML text is UTF-8 here (the declaration says so): bytes that are not (a file name may hold any) become U+FFFD.
+  const std::string text = json::ToValidUtf8(raw);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -179,17 +182,6 @@ std::string FormatJUnitReport(const RunReport& r) {
   }
   out << "  </testsuite>\n</testsuites>\n";
   return out.str();
-}
-
-void CheckWritable(const std::string& path, const std::string& option) {
-  if (path.empty()) throw UsageError(option + " needs a file name");
-  std::error_code ec;
-  const bool existed = std::filesystem::exists(path, ec);
-  {
-    std::ofstream probe(path, std::ios::app);
-    if (!probe) throw UsageError(option + " " + path + ": cannot open for writing");
-  }
-  if (!existed) std::filesystem::remove(path, ec);
 }
 
 void WriteTextFile(const std::string& path, const std::string& text) {

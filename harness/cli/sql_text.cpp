@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "harness/cli/args.h"
+
 namespace stablevfs::cli {
 namespace {
 
@@ -45,6 +47,16 @@ std::string FirstKeyword(std::string_view text) {
 }
 
 std::vector<SqlStatement> SplitStatements(std::string_view text, const std::string& source) {
+  // SQLite reads SQL as a C string: a NUL byte ends the statement there and the rest would be dropped silently.
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    const size_t newline = text.rfind('\n', nul);
+    const size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
+    const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    throw UsageError(source + ": byte offset " + std::to_string(nul) + " (line " + std::to_string(line) + ", column " +
+                     std::to_string(nul - line_start + 1) +
+                     "): a NUL byte in the SQL; SQLite would stop reading there and silently drop the rest, so "
+                     "remove it (nothing was run)");
+  }
   std::vector<SqlStatement> out;
   uint64_t line = 1;         // the line at `counted`
   size_t counted = 0;        // text[0, counted) has been scanned for newlines

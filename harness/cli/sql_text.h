@@ -21,7 +21,8 @@ struct SqlStatement {
 // Splits `text` into statements: a statement ends at a ';' after which sqlite3_complete() says the text so far
 // is complete (so ';' inside strings, comments and CREATE TRIGGER bodies does not split). A trailing statement
 // without ';' is kept, as the shell runs it at end of input. Pieces holding only blanks and comments are
-// dropped. `source` names the text in each statement.
+// dropped. `source` names the text in each statement. Throws UsageError naming `source`, the byte offset, line
+// and column when `text` holds a NUL byte (SQLite would end the statement there and drop the rest unseen).
 std::vector<SqlStatement> SplitStatements(std::string_view text, const std::string& source);
 
 // True iff `text` holds nothing but blanks, ';' and comments (-- to end of line, /* ... */).

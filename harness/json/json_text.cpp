@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "harness/json/utf8.h"
+
 namespace stablevfs::json {
 namespace {
 
@@ -234,7 +236,10 @@ class Reader {
 
 }  // namespace
 
-std::string JsonString(std::string_view text) {
+std::string JsonString(std::string_view raw) {
+  // JSON text is UTF-8 (RFC 8259): bytes that are not (a file name may hold any) become U+FFFD.
+  const std::string valid = IsValidUtf8(raw) ? std::string() : ToValidUtf8(raw);
+  const std::string_view text = valid.empty() ? raw : std::string_view(valid);
   std::string out = "\"";
   for (const char c : text) {
     const auto u = static_cast<unsigned char>(c);

@@ -18,7 +18,8 @@
 namespace stablevfs::json {
 
 // `text` as a JSON string literal, quotes included. Quotes, backslashes and control characters (below 0x20,
-// and 0x7F) are escaped; other bytes pass through (the inputs are UTF-8 or ASCII).
+// and 0x7F) are escaped; bytes that are not well-formed UTF-8 become U+FFFD (utf8.h), so the result is valid
+// JSON whatever the bytes (a file name may hold any); other bytes pass through.
 std::string JsonString(std::string_view text);
 
 // One parsed JSON value.

@@ -242,11 +242,16 @@ std::unique_ptr<DecodedState> Judge::Decode(const sim::MemorySnapshot& snapshot,
   if (options_.use_memory_manager) {
     state->manager = check::CheckMemoryManager(*state->raw);
     state->problems = state->manager.problems;
-    if (!state->manager.decoded) return state;
+    // Every early return names why the image cannot be resolved: a verdict "does not decode" needs its reason.
+    if (!state->manager.decoded) {
+      state->resolve_error = "the MemoryManager header does not decode: " + Summarize(state->problems);
+      return state;
+    }
     const check::MemoryManagerHeader& header = state->manager.header;
     if (header.bucket_size_pages == 0 || header.memory_size_pages[options_.memory_id] == 0) {
       state->problems.push_back(check::Problem{check::ProblemKind::kMmNoMemory, 0,
                                                "memory " + std::to_string(options_.memory_id) + " has no bytes"});
+      state->resolve_error = "memory " + std::to_string(options_.memory_id) + " has no bytes";
       return state;
     }
     state->memory = std::make_unique<check::VirtualMemorySource>(*state->raw, header, options_.memory_id);

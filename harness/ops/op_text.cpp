@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <charconv>
+#include <limits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -283,8 +284,18 @@ Parsed<MigrateOp> ParseMigrations(Cursor& cur) {
   for (;;) {
     local.SkipBlanks();
     MigrationSpec migration;
+    const size_t version_pos = local.pos();
     if (!ParseU64(local, &migration.version)) {
       TextError error = local.Error("expected a migration '<version>:<sql>', got " + Quoted(local.PeekWord()));
+      error.column += base;
+      return error;
+    }
+    // The library numbers migrations with int64 (lib/db/db.h Migration): a larger version would wrap to a
+    // negative one there. 0 stays expressible: a scenario may check that the library refuses it.
+    constexpr uint64_t kVersionMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    if (migration.version > kVersionMax) {
+      TextError error = local.ErrorAt(version_pos, "migration version " + std::to_string(migration.version) +
+                                                       " is too large (at most " + std::to_string(kVersionMax) + ")");
       error.column += base;
       return error;
     }

@@ -1,5 +1,6 @@
 #include "harness/scenario/scenario.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -130,6 +131,16 @@ class Parser {
   Parser(std::string_view file, const ParseOptions& options) : file_(file), options_(options) {}
 
   ScenarioResult Run(std::string_view text) {
+    // SQL reaches SQLite as a C string: a NUL would end a statement there and drop the rest unseen (a
+    // scenario that "passes" without running half of its SQL). No line of a scenario has a use for one.
+    if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+      const size_t newline = text.rfind('\n', nul);
+      const size_t line_start = newline == std::string_view::npos ? 0 : newline + 1;
+      const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+      return ScenarioError{std::string(file_), line, nul - line_start + 1,
+                           "a NUL byte (SQLite would stop reading the SQL there and silently drop the rest); "
+                           "remove it"};
+    }
     for (const LogicalLine& line : LogicalLines(text)) {
       if (auto error = Line(line)) return *error;
     }
@@ -243,6 +254,12 @@ class Parser {
       if (LayoutRegistry::Global().Find(value.text) == nullptr) {
         return ErrorAt(line, value.column, "unknown layout '" + std::string(value.text) + "' (registered: " +
                                                LayoutRegistry::Global().Names() + ")");
+      }
+      if (options_.required_layout && *options_.required_layout != value.text) {
+        return ErrorAt(line, value.column,
+                       "the file is written for layout " + std::string(value.text) + ", not --layout " +
+                           *options_.required_layout +
+                           "; drop --layout, or edit this line to run it on another layout");
       }
       scenario_.layout = std::string(value.text);
       layout_line_ = line.first_line();

@@ -111,6 +111,9 @@ class ScenarioResult {
 struct ParseOptions {
   // When set, arm specs are also checked against it (unknown failpoints, actions a site does not take).
   const fp::Catalogue* catalogue = nullptr;
+  // When set, the layout the command was asked to run on (replay --layout): a `layout` line naming another is
+  // an error at that line's value, so the user sees which line to edit.
+  std::optional<std::string> required_layout;
 };
 
 // Parses scenario text. `file_name` only labels errors.

@@ -227,12 +227,12 @@ expect_absent verified-out.img
 # --- OUT == IMAGE: refused before anything runs, IMAGE unchanged ---
 for same in src-6.img ./src-6.img "$WORK/src-6.img"; do
   run convert src-6.img "$same" --raw --to 8 --force
-  expect_usage_error "is IMAGE itself; convert never writes to its source"
+  expect_usage_error ": is the same file as IMAGE"
   expect_same src-6.img orig-6.img "IMAGE must not change"
 done
 ln -s src-6.img link.img
 run convert src-6.img link.img --raw --to 8 --force
-expect_usage_error "link.img is IMAGE itself"
+expect_usage_error "OUT link.img: is the same file as IMAGE src-6.img"
 expect_same src-6.img orig-6.img "IMAGE must not change"
 
 # --- an existing OUT: only with --force ---
@@ -276,7 +276,7 @@ expect_usage_error "add --raw"
 run convert snap.bin x.img --memory-id 5 --to 8
 expect_usage_error "memories with data: 3, 7, 120"
 run convert src-6.img no-such-dir/x.img --raw --to 8
-expect_usage_error "directory no-such-dir does not exist or is not writable"
+expect_usage_error "cannot open for writing: directory no-such-dir does not exist"
 expect_absent x.img
 
 # --- help ---

@@ -34,7 +34,7 @@ run extract db.img out.db --force
 expect_exit 0
 [ "$(sqlite3 out.db 'SELECT count(*) FROM kv')" = "4" ] || fail "--force should replace out.db with the new state"
 run extract db.img db.img --force
-expect_usage_error "db.img is the image itself"
+expect_usage_error "OUT.db db.img: is the same file as IMAGE"
 ls ./*.tmp-* > /dev/null 2>&1 && fail "a temporary file was left behind"
 
 # --- a damaged image ---

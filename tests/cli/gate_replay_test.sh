@@ -94,7 +94,9 @@ expect_out "    fired commit.page_write_in_place:error"
 run replay inplace.scn --layout 8
 expect_exit 0
 run replay inplace.scn --layout 6
-expect_usage_error "inplace.scn was written for layout 8 (its \`layout\` line), not --layout 6"
+# The refusal points at the file's layout line and its value, file:line:column.
+layout_line=$(grep -n '^layout' inplace.scn | cut -d: -f1)
+expect_usage_error "inplace.scn:$layout_line:8: the file is written for layout 8, not --layout 6"
 grep -v '^layout' inplace.scn > unnamed.scn
 run replay unnamed.scn --layout 8
 expect_exit 0

@@ -118,7 +118,7 @@ grep -q '>file ' raw.svg && fail "a raw memory has no separate file offsets to l
 # --- bad input ---
 cp db.img before.img
 run inspect db.img --svg db.img
-expect_usage_error "is the image itself"
+expect_usage_error "--svg db.img: is the same file as IMAGE"
 expect_same db.img before.img "--svg must not overwrite the image"
 run inspect db.img --svg
 expect_usage_error "needs a value (FILE)"

@@ -68,7 +68,7 @@ expect_usage_error "bad.test:4: query type string 'IX' may hold only I, R and T"
 expect_no_out "table.test:"  # every file is parsed before any runs
 
 run slt table.test --faults 'sqlite.step=1%errr'
-expect_usage_error "--faults: spec column"
+expect_usage_error "--faults 'sqlite.step=1%errr': spec column"
 
 run slt table.test --faults 'no.such.site=error'
 expect_usage_error "no.such.site"

@@ -106,7 +106,7 @@ run fsck kv.img
 expect_exit 0
 
 run sql kv.img "SELECT 1" --failpoints "no.such.site=error"
-expect_usage_error "--failpoints:"
+expect_usage_error "--failpoints 'no.such.site=error': "
 
 # --- a second database on another MemoryId of the same stable memory ---
 run sql kv.img --memory-id 7 "CREATE TABLE other(x); INSERT INTO other VALUES(42)"
@@ -154,9 +154,15 @@ expect_exit 0
 run sql kv.img --mode list "SELECT v FROM kv WHERE k = 'j'"
 expect_out "10"
 
-# --- the hit counts are a by-product: failing to write them is a warning, not a failure ---
+# --- the hit counts are a by-product: failing to write them at the default path is a warning, not a failure;
+# an explicit --hits that cannot be written is bad input, refused before anything runs (output_path.h) ---
 : > notadir
 run sql kv.img "SELECT 1" --hits notadir/hits.json
+expect_usage_error "--hits notadir/hits.json: cannot open for writing: notadir is not a directory"
+mkdir blocked && : > blocked/.stablevfs
+(cd blocked && "$BIN" sql ../kv.img "SELECT 1" < /dev/null > ../out.txt 2> ../err.txt)
+LAST_RC=$?
+LAST_CMD="(in blocked/, where .stablevfs is a file) stablevfs sql ../kv.img 'SELECT 1'"
 expect_exit 0
 expect_err "warning: hit counts not saved"
 

@@ -13,6 +13,7 @@
 
 #include "harness/json/json_text.h"
 #include "harness/json/json_writer.h"
+#include "harness/json/utf8.h"
 
 namespace stablevfs::json {
 namespace {
@@ -64,6 +65,20 @@ TEST(JsonText, QuotedStringsParseBackUnchanged) {
   const JsonValue back = ParseJson(quoted);
   EXPECT_EQ(back.kind, JsonValue::Kind::kString);
   EXPECT_EQ(back.text, awkward);
+}
+
+// A file name on Linux is bytes: JSON must still be valid UTF-8 (RFC 8259 section 8.1), so bytes that are not
+// well-formed UTF-8 become U+FFFD, one per byte, and every well-formed character keeps its bytes.
+TEST(JsonText, InvalidUtf8IsReplacedNotPassedThrough) {
+  const std::string name = std::string("img-\xff\xfe-\xc3\xa9-\xe2\x82-\xed\xa0\x80-\xc0\xaf-") + "\xf0\x9f\x98\x80";
+  const std::string quoted = JsonString(name);
+  EXPECT_TRUE(IsValidUtf8(quoted)) << quoted;
+  EXPECT_EQ(ParseJson(quoted).text,
+            "img-\xef\xbf\xbd\xef\xbf\xbd-\xc3\xa9-\xef\xbf\xbd\xef\xbf\xbd-"
+            "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd-\xef\xbf\xbd\xef\xbf\xbd-\xf0\x9f\x98\x80");
+  EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9 \xf4\x8f\xbf\xbf"));
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xe0\x80\x80"));      // overlong
 }
 
 TEST(JsonWriter, WritesWhatTheReaderReads) {

@@ -184,6 +184,12 @@ TEST(ScenarioFormatTest, MalformedScenariosNameFileLineAndColumn) {
       {"arm a=trap;a=error\n",
        "x.scn:1:12: bad failpoint spec: failpoint 'a' is named twice (write one chain with '->' instead)"},
       {"checksum-chunk 1e6\n", "x.scn:1:16: expected a chunk size in bytes, got '1e6'"},
+      // A NUL would end the SQL there for SQLite and drop the rest unseen.
+      {std::string("layout 6\nupdate CREATE TABLE t(x)") + '\0' + "; CREATE TABLE u(y)\n",
+       "x.scn:2:25: a NUL byte (SQLite would stop reading the SQL there and silently drop the rest); remove it"},
+      // The library's migration versions are int64: a larger one is refused here, with its column.
+      {"migrate 1:CREATE TABLE a(x) | 18446744073709551615:CREATE TABLE t(x)\n",
+       "x.scn:1:31: migration version 18446744073709551615 is too large (at most 9223372036854775807)"},
   };
   for (const Bad& c : cases) {
     SCOPED_TRACE(c.text);
