@@ -29,12 +29,15 @@ int RunSlt(int argc, char** argv, int first) {
                 {"seed", true, "S", "seed of the failpoint PRNG and of the simulated memory's faults", "0"},
                 {"json", true, "FILE", "also write a machine-readable report to FILE", ""},
                 {"max-failures", true, "N", "failures and notes shown per file (all are counted)", "5"},
+                {"record-limit", true, "N",
+                 "SQLite virtual machine instructions one record may run (0: no limit)",
+                 std::to_string(slt::kDefaultRecordInstructionLimit)},
   };
   AddLayoutOption(specs, /*allow_all=*/false, "the layout of the VFS database");
   Args args("slt", specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(
-        "FILE... [--layout NAME] [--faults SPEC] [--seed S] [--json FILE] [--max-failures N]",
+        "FILE... [--layout NAME] [--faults SPEC] [--seed S] [--json FILE] [--max-failures N] [--record-limit N]",
         "Runs sqllogictest files through the icstable VFS (one canister message per record, on simulated stable\n"
         "memory) and through stock SQLite of the same version side by side, from an empty database per file.\n"
         "Every statement must succeed or fail on both, and every query must give the same rendered values and\n"
@@ -45,7 +48,11 @@ int RunSlt(int argc, char** argv, int first) {
         "error, a refused grow, a failpoint trap or crash) is counted as faulted, not as a failure, and stock\n"
         "SQLite drops it too; after a crash the VFS may keep the statement or not, and stock SQLite follows\n"
         "whichever state stable memory holds. The file's expected text is compared only up to the first\n"
-        "dropped statement. Storage faults that succeed silently (lost, misdirect, bitflip) are not excused.");
+        "dropped statement. Storage faults that succeed silently (lost, misdirect, bitflip) are not excused.\n\n"
+        "Bounds: each record runs on stock SQLite first, stopped after --record-limit virtual machine\n"
+        "instructions (sqlite3_progress_handler; the default is a few seconds of work). A record stopped there\n"
+        "(an unbounded recursive CTE, say) is a failure of that record, is not run on the VFS (it runs the same\n"
+        "program), and the file goes on with the next record.");
     return kExitPass;
   }
   if (args.positional().empty()) throw UsageError("give at least one sqllogictest FILE (see 'stablevfs slt --help')");
@@ -54,6 +61,7 @@ int RunSlt(int argc, char** argv, int first) {
   options.seed = args.get_u64("seed", 0);
   options.layout = &LayoutFromArgs(args);
   options.details_max = static_cast<size_t>(args.get_u64("max-failures", 5));
+  options.record_instruction_limit = args.get_u64("record-limit", slt::kDefaultRecordInstructionLimit);
   const std::optional<std::string> faults_text = args.get("faults");
   if (faults_text) {
     sim::RegisterSimFailpoints();
