@@ -54,9 +54,9 @@ struct CaseConfig {
   // When set, the case stops before an op that would start at or after it (at least one op runs): a time
   // budget holds inside one long case too. This reads the clock, so a case cut short is not reproducible by
   // its seed alone; CaseResult::cut_at_deadline says so, and its scenario replays what ran.
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt;
   // Called after every kStepProgressPeriod ops with the ops run so far (may be empty): progress in one case.
-  std::function<void(uint64_t steps_done)> on_steps;
+  std::function<void(uint64_t steps_done)> on_steps = {};
 
   // The layout, crash model and faults as one RunConfig (run_config.h).
   RunConfig run() const { return RunConfig{layout, crash_model, faults}; }
