@@ -66,7 +66,7 @@ struct CaseConfig {
 uint64_t CaseSeed(uint64_t campaign_seed, uint64_t case_index);
 
 // How often CaseConfig::on_steps is called, in ops.
-inline constexpr uint64_t kStepProgressPeriod = 64;
+inline constexpr uint64_t kStepProgressPeriod = 16;
 
 // The first op whose record carries a violation, and that violation.
 struct FirstViolation {

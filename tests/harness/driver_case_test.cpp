@@ -161,7 +161,7 @@ TEST(DriverCaseDeadline, ALongCaseStopsAtItsDeadlineAndReportsProgress) {
   CaseConfig config;
   config.seed = 5;
   config.steps = kStepsMax;
-  config.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  config.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   uint64_t last_progress = 0;
   config.on_steps = [&last_progress](uint64_t steps) { last_progress = steps; };
   const auto start = std::chrono::steady_clock::now();
