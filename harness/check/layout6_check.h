@@ -22,6 +22,9 @@
 //   - importing set: import_written_until (64) <= import_total_size (72); when the total is > 0,
 //     import_base_offset (80) >= 64 KiB, the written part [base, base + written) lies inside the memory and
 //     overlaps nothing the active page map reaches (staged bytes never touch the active image) [import_state].
+//     Also for an empty import (the library refuses either): import_base_offset >= 64 KiB, and the whole
+//     staging area (the import's pages back to back, then 2,056 bytes per 256 of them for the segment
+//     tables and root entries publishing writes there) lies inside the memory [import_state, at 80].
 //     importing clear (CheckOptions::require_idle_fields_zero): all four import fields 56..80 are zero.
 //   - refreshing set: checksum_refresh_offset (88) <= db_size and checksum_refresh_tx_id (104) == last_tx_id
 //     (every publish clears a refresh in progress). Refreshing clear (require_idle_fields_zero): 88, 96, 104
@@ -30,10 +33,10 @@
 //  Page map
 //   - logical pages L = ceil(db_size / 16384); needed segments N = ceil(L / 256). db_size need not be a
 //     multiple of 16384 (an import may have any length).
-//   - root entry count S (128) <= N [segment_count, at 128]. Fewer is allowed: the missing trailing segments
-//     read as zeros, exactly like absent (0) root entries, which are allowed anywhere.
-//   - S > 0 requires page_table_offset (120) != 0 [root_table, at 120]. S == 0 with a nonzero offset is
-//     allowed (a zero-length root table harms nothing) but the offset must still be in bounds and aligned.
+//   - root entry count S (128) == N [segment_count, at 128], as every writer stores it and the library's
+//     loader demands: a short root would leave the file's tail with no place in the map (db_size past what the
+//     map can hold), a longer one maps pages past the file. Absent (0) root entries are allowed anywhere.
+//   - S > 0 requires page_table_offset (120) != 0, and S == 0 requires it to be 0 [root_table, at 120].
 //   - every table and page: starts at or above 64 KiB [superblock_overlap], lies inside the memory
 //     [out_of_bounds], offset is a multiple of CheckOptions::table_alignment_bytes (tables, default 8) or
 //     ::page_alignment_bytes (pages, default 8; 16384 is the original writer's habit, not a format rule)
@@ -42,10 +45,13 @@
 //     decoded further (its entries would be garbage); a misaligned one is.
 //   - a mapped logical page p = 256*i + slot must be < L [beyond_db_size, at its slot].
 //   - no two extents share a byte: superblock region [0, 64 KiB), root table (8*S bytes), segment tables
-//     (2,048 bytes), pages (16 KiB) [overlap]; the same page or table referenced twice is [mapped_twice].
-//     Reported at the pointer of the extent that comes later in (offset, discovery order); discovery order is
-//     root, then segment tables and pages in logical order, so a page mapped twice is reported at the slot of
-//     the higher logical page.
+//     (2,048 bytes), pages (16 KiB) [overlap], reported at the pointer of the extent that comes later in
+//     (offset, discovery order); discovery order is root, then segment tables and pages in logical order.
+//   - the same page or table referenced twice is [mapped_twice], reported once per physical page or table, at
+//     its second reference (for a page: the slot of the higher logical page), with the count of any further
+//     references ("and N more"). Memory stays bounded by the image: a reused table is decoded again only for
+//     its first kReusedTablesDecoded reuses (the mappings of later ones are counted in mappings_not_listed),
+//     and each physical page becomes one extent however often it is named.
 //  Space accounting (REFERENCE 3.1, an estimate as in the original)
 //   - allocated = size of the memory in bytes; mapped = nonzero slots reachable from the root; segments =
 //     nonzero root entries; active = 64 KiB + 16 KiB * mapped + 2,056 * segments; orphan = allocated - active
@@ -81,6 +87,9 @@ inline constexpr uint64_t kSegmentTableBytes = kSegmentSlots * kEntryBytes;
 inline constexpr uint64_t kVersion = 6;
 inline constexpr uint64_t kLayoutVersion = 6;
 inline constexpr uint64_t kActiveBytesPerSegment = kSegmentTableBytes + kEntryBytes;  // 2,056
+// How many references to an already decoded segment table add that table's mappings again (a damaged map;
+// enough to show what a salvage resolves). Later ones are counted in LayoutReport::mappings_not_listed.
+inline constexpr uint64_t kReusedTablesDecoded = 16;
 
 // Field offsets inside the superblock (the common ones are check::field::*).
 inline constexpr uint64_t kOffMagic = field::kMagic;

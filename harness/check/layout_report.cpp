@@ -325,6 +325,9 @@ std::string FormatReport(const LayoutReport& report) {
          Dec(space.orphan_bytes) + " (" + Dec(space.orphan_ratio_bp) + " bp), mapped pages " +
          Dec(space.mapped_pages) + ", segments " + Dec(space.segments) +
          (space.compaction_recommended ? ", compaction recommended\n" : "\n");
+  if (report.mappings_not_listed > 0) {
+    out += "(" + Dec(report.mappings_not_listed) + " mappings of reused tables not listed)\n";
+  }
   out += FormatProblems(report.problems);
   if (report.problems_suppressed > 0) out += "(" + Dec(report.problems_suppressed) + " more problems suppressed)\n";
   return out;

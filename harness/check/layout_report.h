@@ -170,6 +170,9 @@ struct LayoutReport {
   SuperblockFields superblock;
   std::vector<uint64_t> root_entries;  // a root table's entries (0 = absent), where the layout has one
   std::vector<PageMapping> mappings;   // every logical page that resolves to stored bytes, ascending
+  // Mappings a damaged map holds that `mappings` leaves out to keep the report's size bounded by the image's
+  // (a segment table reused by many root entries; each checker's header says which). 0 for a sound map.
+  uint64_t mappings_not_listed = 0;
   std::vector<Extent> extents;         // everything the active superblock reaches, ascending offset
   SpaceAccounting space;
   std::string space_formula;  // how the layout estimates active space, in words, for inspect

@@ -67,6 +67,22 @@ ops::GeneratorWeights ParseWeightsOption(const std::string& text, const std::str
   return parsed.value();
 }
 
+void RequireStepsInRange(uint64_t steps, const std::string& option) {
+  if (steps == 0) throw UsageError(option + ": must be at least 1");
+  if (steps > driver::kStepsMax) {
+    throw UsageError(option + ": " + std::to_string(steps) + " ops per case is past the limit of " +
+                     std::to_string(driver::kStepsMax) +
+                     " (a case keeps every op and its record in memory); run more cases instead");
+  }
+}
+
+void RequireBudgetInRange(double seconds, const std::string& option) {
+  if (!(seconds <= kBudgetSecondsMax)) {
+    throw UsageError(option + ": " + std::to_string(seconds) + " seconds is past the limit of " +
+                     std::to_string(static_cast<uint64_t>(kBudgetSecondsMax)) + " (a week)");
+  }
+}
+
 CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records) {
   driver::CaseResult run = driver::RunCase(config);
   CaseOutcome out;
@@ -81,6 +97,7 @@ CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records) {
   out.expected = !out.ok() && config.faults.empty() &&
                  !faults::ExpectedToSurvive(driver::LayoutOf(config.run()).atomicity, config.crash_model);
   out.hits = std::move(run.hits);
+  out.cut_at_deadline = run.cut_at_deadline;
   if (keep_records || !out.ok()) out.op_list = std::move(run.ops);
   if (keep_records) out.records = std::move(run.records);
   return out;
@@ -205,6 +222,10 @@ CampaignResult RunCampaign(const CampaignPlan& plan, const std::function<void(co
       config.faults = plan.faults;
       config.weights = plan.weights;
       config.layout = plan.layout;
+      config.deadline = plan.deadline;
+      if (plan.on_case_steps) {
+        config.on_steps = [&plan, case_index](uint64_t steps) { plan.on_case_steps(case_index, steps); };
+      }
       try {
         CaseOutcome outcome = RunCounted(config, /*keep_records=*/false);
         std::lock_guard<std::mutex> lock(mutex);
@@ -213,6 +234,7 @@ CampaignResult RunCampaign(const CampaignPlan& plan, const std::function<void(co
           while (position < current && !stop_after.compare_exchange_weak(current, position)) {
           }
         }
+        if (outcome.cut_at_deadline) deadline_reached = true;
         ++tally.cases;
         tally.messages += outcome.messages;
         tally.violations += outcome.ok() ? 0 : 1;
@@ -254,7 +276,9 @@ CampaignResult RunCampaign(const CampaignPlan& plan, const std::function<void(co
   const bool complete = plan.case_count &&
                         (result.cases.empty() ? plan.shard.index >= *plan.case_count
                                               : result.cases.back().case_index + plan.shard.count >= *plan.case_count);
-  result.deadline_reached = deadline_reached && !complete && last == UINT64_MAX;
+  const bool cut = std::any_of(result.cases.begin(), result.cases.end(),
+                               [](const CaseOutcome& c) { return c.cut_at_deadline; });
+  result.deadline_reached = (deadline_reached && !complete && last == UINT64_MAX) || cut;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;
 }

@@ -53,6 +53,15 @@ Shard ParseShard(const std::string& text, const std::string& option);
 // A failpoint spec checked against the catalogue (names, actions, syntax with its column). Returns it trimmed.
 std::string CheckFaultSpec(const std::string& text, const std::string& option);
 
+// Ops per case: at least 1 and at most driver::kStepsMax (a case keeps every op and its record in memory).
+void RequireStepsInRange(uint64_t steps, const std::string& option);
+
+// The longest time budget accepted (--budget-seconds, --time): a week. Past it a deadline is no bound at all,
+// and a huge value would overflow the clock's arithmetic.
+inline constexpr double kBudgetSecondsMax = 7 * 24 * 3600;
+// REQUIRES seconds <= kBudgetSecondsMax, else UsageError naming the option and the limit.
+void RequireBudgetInRange(double seconds, const std::string& option);
+
 // Generator weights from text (ops/weights.h), the column of a bad token in the message.
 ops::GeneratorWeights ParseWeightsOption(const std::string& text, const std::string& option);
 
@@ -74,6 +83,8 @@ struct CaseOutcome {
   std::vector<ops::Op> op_list;          // the ops run; kept when there is a violation or keep_records
   std::vector<ops::StepRecord> records;  // parallel to op_list; only with keep_records
   fp::HitSnapshot hits;                  // this case's failpoint counters (in a CampaignResult: only when !ok())
+
+  bool cut_at_deadline = false;  // the campaign's deadline stopped it inside (driver::CaseResult)
 
   bool ok() const { return !violation.has_value(); }
 };
@@ -126,6 +137,10 @@ struct CampaignPlan {
   unsigned jobs = 1;                   // worker threads (>= 1)
   std::optional<Clock::time_point> deadline;  // no case starts after it...
   uint64_t min_cases = 0;                     // ...except the first min_cases of the shard's sequence
+  // and a running case stops at it too (driver::CaseConfig::deadline), so one long case cannot overrun it.
+  // Called from the worker every driver::kStepProgressPeriod ops of a case (may be empty): progress inside one
+  // long case.
+  std::function<void(uint64_t case_index, uint64_t steps_done)> on_case_steps;
   bool stop_at_violation = true;
   // With stop_at_violation: whether an expected violation (CaseOutcome::expected) stops the campaign too. A
   // gate suite stops at it (it proves the expected failure); a fuzz campaign goes on looking for real ones.

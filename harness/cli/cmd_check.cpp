@@ -440,6 +440,9 @@ SuiteRun Gate::Generated(const std::string& name, const std::string& description
   CampaignResult result;
   {
     Progress progress("check " + run.report.name);
+    plan.on_case_steps = [&progress, &plan](uint64_t case_index, uint64_t steps) {
+      progress.UpdateCase(case_index, steps, plan.steps);
+    };
     result = RunCampaign(plan, [&progress](const CampaignTally& t) {
       progress.Update(t.cases, t.messages, t.violations);
     });
@@ -506,6 +509,9 @@ SuiteRun Gate::Control(fp::Action action, uint64_t case_cap, Clock::time_point d
   CampaignResult result;
   {
     Progress progress("check " + run.report.name);
+    plan.on_case_steps = [&progress, &plan](uint64_t case_index, uint64_t steps) {
+      progress.UpdateCase(case_index, steps, plan.steps);
+    };
     result = RunCampaign(plan, [&progress](const CampaignTally& t) {
       progress.Update(t.cases, t.messages, t.violations);
     });
@@ -784,8 +790,9 @@ int RunCheck(int argc, char** argv, int first) {
   GateSettings settings;
   settings.seed = args.get_u64("seed", kDefaultCheckSeed);
   settings.budget = args.get_seconds("budget-seconds", kDefaultBudgetSeconds);
+  RequireBudgetInRange(settings.budget, "--budget-seconds");
   settings.steps = args.get_u64("steps", kDefaultSteps);
-  if (settings.steps == 0) throw UsageError("--steps: must be at least 1");
+  RequireStepsInRange(settings.steps, "--steps");
   const uint64_t jobs_option = args.get_u64("jobs", 1);
   if (jobs_option > 1024) {
     throw UsageError("--jobs: " + std::to_string(jobs_option) + " is more threads than makes sense");

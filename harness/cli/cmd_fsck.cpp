@@ -24,7 +24,11 @@ constexpr const char* kDescription =
     "Every problem is printed on its own line: where (the MemoryManager header of the stable memory, or\n"
     "the database's memory), the offset in that scope in decimal and hex, the offset in the file when it\n"
     "differs, the problem kind and what is wrong. A summary line ends the report. The file is opened\n"
-    "read-only and never modified.";
+    "read-only and never modified.\n"
+    "\n"
+    "Every condition under which the library refuses to open an image is a problem here, so an image 'sql'\n"
+    "cannot open is never reported clean. Bounds: memory follows the image's size, not what it claims; a\n"
+    "table or page named many times is one problem ('and N more'); at most 1,000 problems are listed.";
 
 }  // namespace
 

@@ -107,7 +107,7 @@ int RunFuzz(int argc, char** argv, int first) {
   plan.layout = layout.name;
   plan.stop_at_expected = false;  // an expected failure is reported, and the campaign goes on looking for bugs
   plan.steps = args.get_u64("steps", 100);
-  if (plan.steps == 0) throw UsageError("--steps: must be at least 1");
+  RequireStepsInRange(plan.steps, "--steps");
   const std::string model_text = args.get_or("crash-model", "ic");
   plan.crash_models = ParseCrashModels(model_text, "--crash-model");
   plan.faults = FaultsWithEnvironment(args.get_or("faults", ""), "--faults");
@@ -118,6 +118,7 @@ int RunFuzz(int argc, char** argv, int first) {
   plan.jobs = jobs == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<unsigned>(jobs);
   const bool timed = args.has("time");
   const double time_seconds = args.get_seconds("time", 0);
+  RequireBudgetInRange(time_seconds, "--time");
   if (args.has("cases") || !timed) plan.case_count = args.get_u64("cases", 100);
   const std::string save_dir = args.get_or("save-dir", "stablevfs-failures");
   const size_t shrink_runs = args.get_u64("shrink-runs", 1000);
@@ -151,6 +152,9 @@ int RunFuzz(int argc, char** argv, int first) {
   CampaignResult result;
   {
     Progress progress("fuzz");
+    plan.on_case_steps = [&progress, &plan](uint64_t case_index, uint64_t steps) {
+      progress.UpdateCase(case_index, steps, plan.steps);
+    };
     result = RunCampaign(plan, [&progress](const CampaignTally& t) {
       progress.Update(t.cases, t.messages, t.violations);
     });

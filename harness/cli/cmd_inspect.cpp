@@ -3,6 +3,7 @@
 // (live, orphaned, unused; the compaction advice). --svg draws the memory; --json prints it all as JSON.
 // Exit 0 when the checker finds nothing wrong, 1 when it does (everything decodable is still shown), 2 for bad
 // input. The file is opened read-only.
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -77,17 +78,24 @@ std::string RunText(const PageRun& run) {
          " (" + std::to_string(count) + " pages back to back)";
 }
 
-// Prints `lines`, all of them with `full`, else the first 24 and the last 8 around a count of those left out.
-void PrintAbbreviated(std::ostream& out, const std::vector<std::string>& lines, bool full, const std::string& what) {
+// Prints `count` lines made by `line(i)`, all of them with `full`, else the first 24 and the last 8 around a
+// count of those left out. Lines are made as they are printed: a hostile root of a million entries costs no
+// memory here.
+void PrintAbbreviated(std::ostream& out, size_t count, const std::function<std::string(size_t)>& line, bool full,
+                      const std::string& what) {
   constexpr size_t kHead = 24;
   constexpr size_t kTail = 8;
-  if (full || lines.size() <= kHead + kTail + 1) {
-    for (const std::string& line : lines) out << "  " << line << "\n";
+  if (full || count <= kHead + kTail + 1) {
+    for (size_t i = 0; i < count; ++i) out << "  " << line(i) << "\n";
     return;
   }
-  for (size_t i = 0; i < kHead; ++i) out << "  " << lines[i] << "\n";
-  out << "  ... " << lines.size() - kHead - kTail << " more " << what << " (--full shows all)\n";
-  for (size_t i = lines.size() - kTail; i < lines.size(); ++i) out << "  " << lines[i] << "\n";
+  for (size_t i = 0; i < kHead; ++i) out << "  " << line(i) << "\n";
+  out << "  ... " << count - kHead - kTail << " more " << what << " (--full shows all)\n";
+  for (size_t i = count - kTail; i < count; ++i) out << "  " << line(i) << "\n";
+}
+
+void PrintAbbreviated(std::ostream& out, const std::vector<std::string>& lines, bool full, const std::string& what) {
+  PrintAbbreviated(out, lines.size(), [&lines](size_t i) { return lines[i]; }, full, what);
 }
 
 std::string FlagText(uint64_t flags) {
@@ -164,7 +172,7 @@ void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
   for (const check::Extent& extent : layout.extents) {
     if (extent.kind == check::ExtentKind::kSegmentTable) segment_extents.emplace(extent.index, &extent);
   }
-  for (size_t i = 0; i < layout.root_entries.size(); ++i) {
+  const auto segment_line = [&](size_t i) {
     std::string name = "segment " + std::to_string(i);
     name.resize(std::max<size_t>(name.size() + 1, 18), ' ');
     const uint64_t at = layout.root_entries[i];
@@ -173,9 +181,12 @@ void PrintPageMap(std::ostream& out, const CheckedImage& image, bool full) {
                                   ? " +" + std::to_string(placed->second->length_bytes) + "  <- root[" +
                                         std::to_string(i) + "] at " + Hex(placed->second->referenced_at)
                                   : " (not placed: see the problems)";
-    tables.push_back(name + (at == 0 ? std::string("absent (its pages read as zeros)") : Hex(at) + where));
-  }
-  PrintAbbreviated(out, tables, full, "segment tables");
+    return name + (at == 0 ? std::string("absent (its pages read as zeros)") : Hex(at) + where);
+  };
+  PrintAbbreviated(
+      out, tables.size() + layout.root_entries.size(),
+      [&](size_t i) { return i < tables.size() ? tables[i] : segment_line(i - tables.size()); }, full,
+      "segment tables");
   std::vector<std::string> runs;
   for (const PageRun& run : PageRuns(layout)) runs.push_back(RunText(run));
   PrintAbbreviated(out, runs, full, "runs of pages");

@@ -109,6 +109,7 @@ int ReplaySeed(const Args& args, const LayoutInfo& layout, const std::string& fa
   config.seed = args.get_u64("seed", 0);
   config.case_index = args.get_u64("case", 0);
   config.steps = args.get_u64("steps", 100);
+  RequireStepsInRange(config.steps, "--steps");
   const std::vector<scenario::CrashModel> models =
       ParseCrashModels(args.get_or("crash-model", "ic"), "--crash-model");
   config.crash_model = models[config.case_index % models.size()];

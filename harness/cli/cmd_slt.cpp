@@ -31,12 +31,15 @@ int RunSlt(int argc, char** argv, int first) {
                 {"seed", true, "S", "seed of the failpoint PRNG and of the simulated memory's faults", "0"},
                 {"json", true, "FILE", "also write a machine-readable report to FILE", ""},
                 {"max-failures", true, "N", "failures and notes shown per file (all are counted)", "5"},
+                {"record-limit", true, "N",
+                 "SQLite virtual machine instructions one record may run (0: no limit)",
+                 std::to_string(slt::kDefaultRecordInstructionLimit)},
   };
   AddLayoutOption(specs, /*allow_all=*/false, "the layout of the VFS database");
   Args args("slt", specs, argc, argv, first);
   if (args.help()) {
     std::cout << args.HelpText(
-        "FILE... [--layout NAME] [--faults SPEC] [--seed S] [--json FILE] [--max-failures N]",
+        "FILE... [--layout NAME] [--faults SPEC] [--seed S] [--json FILE] [--max-failures N] [--record-limit N]",
         "Runs sqllogictest files through the icstable VFS (one canister message per record, on simulated stable\n"
         "memory) and through stock SQLite of the same version side by side, from an empty database per file.\n"
         "Every statement must succeed or fail on both, and every query must give the same rendered values and\n"
@@ -49,7 +52,11 @@ int RunSlt(int argc, char** argv, int first) {
         "whichever state stable memory holds. The file's expected text is compared only up to the first\n"
         "dropped statement. Storage faults that succeed silently (lost, misdirect, bitflip) are not excused.\n"
         "STABLEVFS_FAILPOINTS, when set, is armed too: its entries and --faults' are merged, a site both\n"
-        "name taking --faults' chain, and the merged spec is what is printed and reported.");
+        "name taking --faults' chain, and the merged spec is what is printed and reported.\n\n"
+        "Bounds: each record runs on stock SQLite first, stopped after --record-limit virtual machine\n"
+        "instructions (sqlite3_progress_handler; the default is a few seconds of work). A record stopped there\n"
+        "(an unbounded recursive CTE, say) is a failure of that record, is not run on the VFS (it runs the same\n"
+        "program), and the file goes on with the next record.");
     return kExitPass;
   }
   if (args.positional().empty()) throw UsageError("give at least one sqllogictest FILE (see 'stablevfs slt --help')");
@@ -58,6 +65,7 @@ int RunSlt(int argc, char** argv, int first) {
   options.seed = args.get_u64("seed", 0);
   options.layout = &LayoutFromArgs(args);
   options.details_max = static_cast<size_t>(args.get_u64("max-failures", 5));
+  options.record_instruction_limit = args.get_u64("record-limit", slt::kDefaultRecordInstructionLimit);
   // --faults and STABLEVFS_FAILPOINTS, merged (failpoints_environment.h); nullopt when neither arms anything.
   std::optional<std::string> faults_text;
   if (std::string merged = FaultsWithEnvironment(args.get_or("faults", ""), "--faults"); !merged.empty()) {

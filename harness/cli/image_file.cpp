@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "harness/cli/atomic_file.h"
 #include "lib/memory/stable_memory.h"
 
 namespace stablevfs::cli {
@@ -120,49 +121,9 @@ std::vector<uint8_t> ReadImageFile(const std::string& path) {
 }
 
 void SaveFileAtomically(const std::string& path, std::span<const uint8_t> bytes) {
-  // The temporary file must be in the target's directory: rename() is atomic only within one file system.
-  std::string pattern = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(pattern.data());
-  if (fd < 0) throw std::runtime_error("cannot create a temporary file beside " + path + ": " + std::strerror(errno));
-  auto fail = [&](const std::string& what) {
-    const std::string reason = std::strerror(errno);
-    ::close(fd);
-    ::unlink(pattern.c_str());
-    throw std::runtime_error(what + " " + pattern + ": " + reason + "; " + path + " was not changed");
-  };
-  // mkstemp creates the file 0600: keep the mode of the file being replaced, or give a new file the mode an
-  // ordinary new file gets.
-  mode_t mode = 0;
-  struct stat existing {};
-  if (::stat(path.c_str(), &existing) == 0) {
-    mode = existing.st_mode & 07777;
-  } else {
-    const mode_t mask = ::umask(0);
-    ::umask(mask);
-    mode = 0666 & ~mask;
-  }
-  if (::fchmod(fd, mode) != 0) fail("cannot set the mode of");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("cannot write");
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot flush");
-  if (::close(fd) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(pattern.c_str());
-    throw std::runtime_error("cannot close " + pattern + ": " + reason + "; " + path + " was not changed");
-  }
-  if (::rename(pattern.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(pattern.c_str());
-    throw std::runtime_error("cannot rename " + pattern + " to " + path + ": " + reason + "; " + path +
-                             " was not changed");
-  }
+  AtomicFile file(path);  // removed on every way out but Commit, signals included
+  file.Write(bytes);
+  file.Commit(bytes.size());
 }
 
 std::string FormatLocatedProblem(const LocatedProblem& located) {

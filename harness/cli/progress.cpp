@@ -36,6 +36,16 @@ void Progress::UpdatePoints(uint64_t done, uint64_t total) {
   PrintLocked(line, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+void Progress::UpdateCase(uint64_t case_index, uint64_t steps_done, uint64_t steps_total) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start_).count();
+  char line[256];
+  const int n = std::snprintf(line, sizeof line, "%s: case %llu at op %llu of %llu, %.0f s", label_.c_str(),
+                              static_cast<unsigned long long>(case_index), static_cast<unsigned long long>(steps_done),
+                              static_cast<unsigned long long>(steps_total), elapsed);
+  PrintLocked(line, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
 void Progress::PrintLocked(const char* line, size_t chars) {
   const Clock::time_point now = Clock::now();
   if (std::chrono::duration<double>(now - last_print_).count() < interval_seconds_) return;

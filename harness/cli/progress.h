@@ -28,6 +28,9 @@ class Progress {
   void Update(uint64_t cases, uint64_t messages, uint64_t violations);
   // Reports `done` of `total` points (the explorer's crash points); prints as Update does. Thread-safe.
   void UpdatePoints(uint64_t done, uint64_t total);
+  // Reports that case `case_index` has run `steps_done` of its `steps_total` ops (progress inside one long
+  // case); prints as Update does. Thread-safe.
+  void UpdateCase(uint64_t case_index, uint64_t steps_done, uint64_t steps_total);
   // Erases the live line (terminal mode) so that the next output starts on a clean line. Thread-safe.
   void Clear();
   // Whether the output is a terminal.

@@ -1,5 +1,6 @@
 #include "harness/driver/case_runner.h"
 
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -85,6 +86,11 @@ CaseResult RunCase(const CaseConfig& config) {
   {
     ops::Session session(SessionOptionsFor(config.run(), result.case_seed));
     for (uint64_t i = 0; i < config.steps; ++i) {
+      if (i > 0 && config.deadline && std::chrono::steady_clock::now() >= *config.deadline) {
+        result.cut_at_deadline = true;
+        break;
+      }
+      if (i > 0 && i % kStepProgressPeriod == 0 && config.on_steps) config.on_steps(i);
       ops::Op op = generator.Next();
       ops::StepRecord record = session.Run(op);
       // The generator's model follows the system: an op that did not take effect is undone there.
@@ -119,6 +125,10 @@ CaseResult RunCase(const CaseConfig& config) {
       " case " + std::to_string(config.case_index) + " of campaign seed " + std::to_string(config.seed) + ", " +
       std::to_string(result.ops.size()) + " ops, " + std::to_string(result.messages) + " messages"};
   if (!config.faults.empty()) comments.push_back(" session-wide faults: " + config.faults);
+  if (result.cut_at_deadline) {
+    comments.push_back(" cut at the time budget after " + std::to_string(result.ops.size()) + " of " +
+                       std::to_string(config.steps) + " ops");
+  }
   if (result.first_violation) {
     comments.push_back(" first violation at op " + std::to_string(result.first_violation->step) + ": " +
                        result.first_violation->violation.property);

@@ -20,7 +20,9 @@
 // message (MaterializeFaults), which for a probability-only spec is the same run draw for draw.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -36,6 +38,11 @@
 
 namespace stablevfs::driver {
 
+// The most ops one case may run (--steps of fuzz, check and replay): a case keeps every op and its record
+// until it ends, so its memory grows with its length; 100,000 ops is far past what finds a bug (cases of 100
+// to 1,000 ops do) and stays within a few hundred megabytes.
+inline constexpr uint64_t kStepsMax = 100'000;
+
 struct CaseConfig {
   uint64_t seed = 0;        // the campaign seed
   uint64_t case_index = 0;  // which case of the campaign
@@ -44,6 +51,12 @@ struct CaseConfig {
   std::string faults = "";  // a failpoint spec armed for the whole case ("" for none)
   ops::GeneratorWeights weights = {};
   std::string layout = "";  // the registered layout the case runs on ("" = the default)
+  // When set, the case stops before an op that would start at or after it (at least one op runs): a time
+  // budget holds inside one long case too. This reads the clock, so a case cut short is not reproducible by
+  // its seed alone; CaseResult::cut_at_deadline says so, and its scenario replays what ran.
+  std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt;
+  // Called after every kStepProgressPeriod ops with the ops run so far (may be empty): progress in one case.
+  std::function<void(uint64_t steps_done)> on_steps = {};
 
   // The layout, crash model and faults as one RunConfig (run_config.h).
   RunConfig run() const { return RunConfig{layout, crash_model, faults}; }
@@ -51,6 +64,9 @@ struct CaseConfig {
 
 // The seed of case `case_index` of the campaign `campaign_seed` (see the header comment).
 uint64_t CaseSeed(uint64_t campaign_seed, uint64_t case_index);
+
+// How often CaseConfig::on_steps is called, in ops.
+inline constexpr uint64_t kStepProgressPeriod = 16;
 
 // The first op whose record carries a violation, and that violation.
 struct FirstViolation {
@@ -83,6 +99,7 @@ struct CaseResult {
   uint64_t crash_points = 0;                // messages that ended trapped or crashed
   fp::HitSnapshot hits;                     // the case's failpoint counters, taken before its Session ended
   std::string scenario;                     // the run as a scenario file (faults materialized, layout named)
+  bool cut_at_deadline = false;             // CaseConfig::deadline stopped it before config.steps ops
 
   bool ok() const { return !first_violation.has_value(); }
 };

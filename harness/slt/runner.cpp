@@ -201,6 +201,7 @@ class FileRun {
   FileRun(const Script& script, const RunOptions& options)
       : script_(script), options_(options), stock_(), vfs_(options.seed, options.layout) {
     report_.file = script.file;
+    stock_.set_instruction_limit(options.record_instruction_limit);
   }
 
   FileReport Run() {
@@ -277,11 +278,20 @@ class FileRun {
     }
   }
 
+  // A record stock SQLite stopped at the instruction limit: a failure of that record, not run on the VFS.
+  void LimitExceeded(const Record& record, const StockOutcome& stock) {
+    AddFailure(record,
+               "record limit: stock SQLite stopped it after " + std::to_string(options_.record_instruction_limit) +
+                   " virtual machine instructions (--record-limit); not run on the VFS",
+               StockText(stock), "(not run)");
+  }
+
   // ---- statements ----
 
   void Statement(const Record& record) {
     const fp::HitSnapshot before = fp::Snapshot();
     const StockOutcome stock = stock_.Execute(record.sql);
+    if (stock.limit_exceeded) return LimitExceeded(record, stock);  // rolled back: both sides still alike
     const sim::MessageResult vfs = vfs_.Execute(record.sql);
     const std::map<std::string, uint64_t> fired = FiredBetween(before, fp::Snapshot());
     const bool vfs_ok = vfs.outcome == sim::Outcome::kCommitted;
@@ -391,6 +401,7 @@ class FileRun {
     Rows stock_rows;
     Rows vfs_rows;
     const StockOutcome stock = stock_.Query(record.sql, &stock_rows);
+    if (stock.limit_exceeded) return LimitExceeded(record, stock);
     const sim::MessageResult vfs = vfs_.Query(record.sql, &vfs_rows);
     const std::map<std::string, uint64_t> fired = FiredBetween(before, fp::Snapshot());
     const bool vfs_ok = vfs.outcome == sim::Outcome::kCommitted;

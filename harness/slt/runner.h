@@ -52,12 +52,22 @@
 
 namespace stablevfs::slt {
 
+// The default RunOptions::record_instruction_limit: about a second or a few of one record on stock SQLite,
+// far past what any record of the corpus needs, so that only a runaway record (an unbounded recursive CTE)
+// meets it.
+inline constexpr uint64_t kDefaultRecordInstructionLimit = 1'000'000'000;
+
 struct RunOptions {
   std::string engine = "sqlite";   // the engine name skipif/onlyif are matched against
   std::optional<fp::Spec> faults;  // armed per file; nullopt leaves this thread's registry alone
   uint64_t seed = 0;               // the failpoint PRNG seed and the simulated memory's fault seed
   size_t details_max = 5;          // failures and notes kept (with their text) per file
   const LayoutInfo* layout = nullptr;  // the VFS database's registered layout (null: the default)
+  // Per record: stock SQLite runs each record first, and one that runs more SQLite virtual machine
+  // instructions than this is stopped there (StockEngine::set_instruction_limit), reported as a failure of
+  // that record and not run on the VFS (which runs the same SQLite program, so it would need as many); the
+  // file goes on with the next record. 0: no limit.
+  uint64_t record_instruction_limit = kDefaultRecordInstructionLimit;
 };
 
 // One thing found in one record.

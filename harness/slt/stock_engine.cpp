@@ -28,6 +28,29 @@ StockEngine::StockEngine() : db_(model::OpenMemoryDatabase()) {}
 
 StockOutcome StockEngine::Fail(int rc) { return {rc & 0xff, sqlite3_errmsg(db_.get())}; }
 
+void StockEngine::set_instruction_limit(uint64_t instructions) {
+  instruction_limit_ = instructions;
+  sqlite3_progress_handler(db_.get(), instructions == 0 ? 0 : kProgressPeriod,
+                           instructions == 0 ? nullptr : &StockEngine::OnProgress, this);
+}
+
+int StockEngine::OnProgress(void* self) {
+  StockEngine& engine = *static_cast<StockEngine*>(self);
+  if (!engine.armed_) return 0;
+  ++engine.ticks_;
+  return engine.ticks_ * kProgressPeriod >= engine.instruction_limit_ ? 1 : 0;
+}
+
+void StockEngine::Arm() {
+  ticks_ = 0;
+  armed_ = true;
+}
+
+bool StockEngine::Finish(int rc) {
+  armed_ = false;
+  return instruction_limit_ != 0 && (rc & 0xff) == SQLITE_INTERRUPT && ticks_ * kProgressPeriod >= instruction_limit_;
+}
+
 void StockEngine::ExecOrThrow(const char* sql) {
   if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
     throw std::runtime_error(std::string("stock SQLite: `") + sql + "` failed: " + sqlite3_errmsg(db_.get()));
@@ -38,10 +61,13 @@ StockOutcome StockEngine::Execute(std::string_view sql) {
   assert(!pending_);
   ExecOrThrow(kSavepoint);
   const std::string text(sql);  // sqlite3_exec wants a terminated string
+  Arm();
   const int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, nullptr);
+  const bool limit_exceeded = Finish(rc);
   savepoint_ended_ = sqlite3_get_autocommit(db_.get()) != 0;
   if (rc != SQLITE_OK) {
     StockOutcome outcome = Fail(rc);
+    outcome.limit_exceeded = limit_exceeded;
     if (!savepoint_ended_) {
       ExecOrThrow(kRollbackTo);
       ExecOrThrow(kRelease);
@@ -85,14 +111,17 @@ StockOutcome StockEngine::Query(std::string_view sql, Rows* rows) {
     const char* name = sqlite3_column_name(stmt, c);
     rows->columns.emplace_back(name != nullptr ? name : "");
   }
+  Arm();
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     Row row;
     row.reserve(static_cast<size_t>(columns));
     for (int c = 0; c < columns; ++c) row.push_back(ReadColumn(stmt, c));
     rows->rows.push_back(std::move(row));
   }
+  const bool limit_exceeded = Finish(rc);
   StockOutcome outcome;
   if (rc != SQLITE_DONE) outcome = Fail(rc);
+  outcome.limit_exceeded = limit_exceeded;
   sqlite3_finalize(stmt);
   return outcome;
 }

@@ -27,6 +27,8 @@ namespace stablevfs::slt {
 struct StockOutcome {
   int rc = SQLITE_OK;  // primary result code
   std::string error;   // sqlite3_errmsg when rc != SQLITE_OK
+  // The instruction limit (set_instruction_limit) stopped it: rc is SQLITE_INTERRUPT.
+  bool limit_exceeded = false;
   bool ok() const { return rc == SQLITE_OK; }
 };
 
@@ -61,11 +63,26 @@ class StockEngine {
 
   sqlite3* handle() { return db_.get(); }
 
+  // Stops each later Execute or Query once it has run about `instructions` SQLite virtual machine
+  // instructions (sqlite3_progress_handler, checked every kProgressPeriod): it then fails with
+  // SQLITE_INTERRUPT and limit_exceeded, as any failure does (the savepoint rolled back). 0: no limit. The
+  // runner's own savepoint statements are never stopped.
+  void set_instruction_limit(uint64_t instructions);
+  static constexpr int kProgressPeriod = 1000;
+
  private:
+  static int OnProgress(void* self);
+  // Starts counting for one record's SQL; Finish stops and says whether the limit stopped it.
+  void Arm();
+  bool Finish(int rc);
+
   StockOutcome Fail(int rc);
   void ExecOrThrow(const char* sql);
 
   model::SqliteHandle db_;
+  uint64_t instruction_limit_ = 0;
+  uint64_t ticks_ = 0;   // progress callbacks since Arm
+  bool armed_ = false;   // counting a record's SQL (not the runner's own statements)
   bool pending_ = false;
   // Whether the pending statement itself ended the savepoint's transaction (COMMIT, END, RELEASE): then there
   // is nothing left to keep or discard.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/check/layout6_check.h"
@@ -264,9 +265,10 @@ TEST(Layout6Check, EmptyDatabaseWithoutRootIsClean) {
   EXPECT_TRUE(ResolveLogicalImage(SpanSource(image), report).empty());
 }
 
-TEST(Layout6Check, SeveralSegmentsWithAnAbsentOneAndAShortRoot) {
+TEST(Layout6Check, AShortRootIsASegmentCountProblemYetResolves) {
   // 600 logical pages need 3 segments. The root has 2 entries: segment 0 absent, segment 1 present; segment 2
-  // is missing from the short root. Pages 256 and 300 are mapped; everything else reads as zeros.
+  // is missing from the short root. The library refuses such an image (PageMap::Load wants exactly 3), so
+  // fsck reports it; a salvage still resolves pages 256 and 300, everything else reads as zeros.
   std::vector<uint8_t> image(2 * kWasmPage, 0);
   const uint64_t segment1 = 0x18000, root = 0x18800;
   WritePage(image, 0x10000, 256);
@@ -282,7 +284,8 @@ TEST(Layout6Check, SeveralSegmentsWithAnAbsentOneAndAShortRoot) {
   WriteSuperblock(image, f);
 
   const LayoutReport report = CheckLayout6(image);
-  ASSERT_TRUE(report.ok()) << Dump(report);
+  EXPECT_TRUE(report.Has(ProblemKind::kSegmentCount, 128)) << Dump(report);
+  EXPECT_EQ(report.problems.size(), 1u) << Dump(report);
   EXPECT_EQ(report.space.segments, 1u);
   ASSERT_EQ(report.mappings.size(), 2u);
   EXPECT_EQ(report.mappings[0].logical_page, 256u);
@@ -502,6 +505,63 @@ TEST(Layout6Check, RootEntryCountWithoutRootTable) {
   EXPECT_TRUE(report.Has(ProblemKind::kRootTable, 120)) << Dump(report);
 }
 
+TEST(Layout6Check, RootEntryCountMustMatchDbSizeExactly) {
+  // Fewer root entries than db_size needs (0 included: "0 pages mapped"), and db_size 4 GiB over one segment:
+  // the library refuses each, so fsck must not call them clean.
+  for (const auto& [db_size, page_count] : std::vector<std::pair<uint64_t, uint64_t>>{
+           {kDbSize, 0}, {300 * kPage, 1}, {uint64_t{1} << 32, 1}, {0xffffffffull, 1}}) {
+    std::vector<uint8_t> image = ReferenceImage();
+    SuperblockFields f = ReferenceFields();
+    f.db_size = db_size;
+    f.page_count = page_count;
+    if (page_count == 0) f.page_table_offset = 0;
+    WriteSuperblock(image, f);
+    const LayoutReport report = CheckLayout6(image);
+    EXPECT_TRUE(report.Has(ProblemKind::kSegmentCount, 128)) << db_size << "/" << page_count << "\n" << Dump(report);
+  }
+}
+
+TEST(Layout6Check, RootTableOffsetWithoutEntries) {
+  std::vector<uint8_t> image(kWasmPage * 2, 0);
+  SuperblockFields f;
+  f.page_table_offset = 0x10000;
+  WriteSuperblock(image, f);
+  const LayoutReport report = CheckLayout6(image);
+  EXPECT_TRUE(report.Has(ProblemKind::kRootTable, 120)) << Dump(report);
+}
+
+TEST(Layout6Check, ATableNamedByEveryRootEntryIsReportedOnceInBoundedMemory) {
+  // The hostile map of the audit: every root entry names the same segment table. 4,096 entries (16 MiB of
+  // logical file over one 2 KiB table): one problem naming the count, and a bounded number of mappings.
+  constexpr uint64_t kEntries = 4096;
+  std::vector<uint8_t> image = ReferenceImage();
+  image.resize(3 * kWasmPage, 0);
+  const uint64_t root = 2 * kWasmPage;
+  for (uint64_t i = 0; i < kEntries; ++i) Put64(image, root + 8 * i, kSegment0);
+  SuperblockFields f = ReferenceFields();
+  f.db_size = kEntries * 256 * kPage;
+  f.page_table_offset = root;
+  f.page_count = kEntries;
+  WriteSuperblock(image, f);
+  const LayoutReport report = CheckLayout6(image);
+  ASSERT_EQ(report.problems.size(), 1u) << Dump(report);
+  EXPECT_TRUE(report.Has(ProblemKind::kMappedTwice, root + 8)) << Dump(report);
+  EXPECT_NE(report.problems[0].message.find("and 4094 more"), std::string::npos) << Dump(report);
+  EXPECT_EQ(report.space.mapped_pages, 3 * kEntries);  // what the library would read, all counted
+  EXPECT_EQ(report.mappings.size(), 3 * (1 + layout6::kReusedTablesDecoded));
+  EXPECT_EQ(report.mappings_not_listed, 3 * (kEntries - 1 - layout6::kReusedTablesDecoded));
+  EXPECT_LE(report.extents.size(), 6u);  // superblock, root, the table once, its three pages
+}
+
+TEST(Layout6Check, APageNamedByEverySlotIsReportedOnce) {
+  std::vector<uint8_t> image = ReferenceImage();
+  for (uint64_t slot = 0; slot < 4; ++slot) Put64(image, kSegment0 + 8 * slot, kPage0);
+  const LayoutReport report = CheckLayout6(image);
+  ASSERT_EQ(report.problems.size(), 1u) << Dump(report);
+  EXPECT_TRUE(report.Has(ProblemKind::kMappedTwice, kSegment0 + 8)) << Dump(report);
+  EXPECT_NE(report.problems[0].message.find("and 2 more"), std::string::npos) << Dump(report);
+}
+
 TEST(Layout6Check, SuperblockOverlap) {
   // A page inside [0, 64 KiB).
   std::vector<uint8_t> image = ReferenceImage();
@@ -556,10 +616,23 @@ TEST(Layout6Check, ImportFieldsMustMatchTheImportingFlag) {
   f.import_base_offset = 0x800;
   WriteSuperblock(image, f);
   EXPECT_TRUE(CheckLayout6(image).Has(ProblemKind::kImportState, 80));
+  // A staging area whose written part fits but whose whole footprint (a page, then a segment table and a
+  // root entry: 18,440 bytes) does not: the library refuses to open it.
   f.import_base_offset = 0x1D000;
+  WriteSuperblock(image, f);
+  EXPECT_TRUE(CheckLayout6(image).Has(ProblemKind::kImportState, 80)) << Dump(CheckLayout6(image));
+  // A valid staging area, in a memory grown to hold it.
+  image.resize(3 * kWasmPage, 0);
+  f.import_base_offset = 0x20000;
   WriteSuperblock(image, f);
   report = CheckLayout6(image);
   EXPECT_TRUE(report.ok()) << Dump(report);
+  // The importing flag with an empty staging area (every import field 0): the library refuses it.
+  f.import_total_size = 0;
+  f.import_written_until = 0;
+  f.import_base_offset = 0;
+  WriteSuperblock(image, f);
+  EXPECT_TRUE(CheckLayout6(image).Has(ProblemKind::kImportState, 80)) << Dump(CheckLayout6(image));
 }
 
 TEST(Layout6Check, RefreshFieldsMustMatchTheRefreshingFlag) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "failpoints/registry.h"
 #include "harness/driver/replay.h"
@@ -181,6 +182,33 @@ TEST_F(DriverCaseTest, MaterializedFaultsGoBeforeTheExplicitArms) {
                                          ops::CapacityOp{ops::CapacityOp::Mode::kDefault, 0}, ops::UpgradeOp{}};
   EXPECT_EQ(out, expected);
   EXPECT_EQ(MaterializeFaults(input, ""), input);
+}
+
+}  // namespace
+}  // namespace stablevfs::driver
+
+namespace stablevfs::driver {
+namespace {
+
+// `check --steps 100000000 --budget-seconds 5` used to run on past its budget inside one case (hostile-input
+// audit, issue 12): a case now stops at its deadline, says so, and reports its progress while it runs.
+TEST(DriverCaseDeadline, ALongCaseStopsAtItsDeadlineAndReportsProgress) {
+  CaseConfig config;
+  config.seed = 5;
+  config.steps = kStepsMax;
+  config.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  uint64_t last_progress = 0;
+  config.on_steps = [&last_progress](uint64_t steps) { last_progress = steps; };
+  const auto start = std::chrono::steady_clock::now();
+  const CaseResult result = RunCase(config);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!result.ok()) GTEST_SKIP() << "the case found a violation before its deadline";
+  EXPECT_TRUE(result.cut_at_deadline);
+  EXPECT_LT(result.ops.size(), kStepsMax);
+  EXPECT_GT(last_progress, 0u);
+  EXPECT_EQ(last_progress % kStepProgressPeriod, 0u);
+  EXPECT_LT(seconds, 10.0);  // the deadline plus one op, not 100,000 ops
+  EXPECT_NE(result.scenario.find("cut at the time budget"), std::string::npos);
 }
 
 }  // namespace

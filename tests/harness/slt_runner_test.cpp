@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <string>
 
 #include "failpoints/registry.h"
@@ -276,6 +278,45 @@ TEST_F(SltRunnerTest, UnknownFailpointIsRejected) {
   RunOptions options;
   options.faults = fp::Spec{{fp::SpecEntry{"no.such.site", {}}}};
   EXPECT_THROW(RunScript(ParseScript("statement ok\nSELECT 1\n", "x.test"), options), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace stablevfs::slt
+
+namespace stablevfs::slt {
+namespace {
+
+// An unbounded recursive CTE used to hang the runner (hostile-input audit, issue 12): both as a query and
+// inside a statement, it must be stopped at the record limit, reported as a failure of that record only, and
+// the file must go on, with both databases still alike.
+TEST(SltRecordLimit, ARunawayRecordIsAFailureAndTheFileGoesOn) {
+  const std::string text = std::string(kTable) +
+                           "query I nosort\n"
+                           "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c\n"
+                           "----\n"
+                           "0\n"
+                           "\n"
+                           "statement ok\n"
+                           "INSERT INTO t1 WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                           "SELECT x, 'n', 0 FROM c\n"
+                           "\n"
+                           "query I nosort\n"
+                           "SELECT count(*) FROM t1\n"
+                           "----\n"
+                           "3\n";
+  RunOptions options;
+  options.record_instruction_limit = 2'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  const FileReport r = RunScript(ParseScript(text, "runaway.test"), options);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.failures, 2u);
+  EXPECT_EQ(r.matched, 5u);  // the four setup records and the count after the runaway ones
+  ASSERT_EQ(r.failure_details.size(), 2u);
+  for (const Finding& f : r.failure_details) {
+    EXPECT_NE(f.what.find("record limit"), std::string::npos) << f.what;
+    EXPECT_EQ(f.actual, "(not run)");
+  }
+  EXPECT_LT(seconds, 30.0);
 }
 
 }  // namespace
