@@ -76,13 +76,6 @@ void RequireStepsInRange(uint64_t steps, const std::string& option) {
   }
 }
 
-void RequireBudgetInRange(double seconds, const std::string& option) {
-  if (!(seconds <= kBudgetSecondsMax)) {
-    throw UsageError(option + ": " + std::to_string(seconds) + " seconds is past the limit of " +
-                     std::to_string(static_cast<uint64_t>(kBudgetSecondsMax)) + " (a week)");
-  }
-}
-
 CaseOutcome RunCounted(const driver::CaseConfig& config, bool keep_records) {
   driver::CaseResult run = driver::RunCase(config);
   CaseOutcome out;

@@ -56,11 +56,6 @@ std::string CheckFaultSpec(const std::string& text, const std::string& option);
 // Ops per case: at least 1 and at most driver::kStepsMax (a case keeps every op and its record in memory).
 void RequireStepsInRange(uint64_t steps, const std::string& option);
 
-// The longest time budget accepted (--budget-seconds, --time): a week. Past it a deadline is no bound at all,
-// and a huge value would overflow the clock's arithmetic.
-inline constexpr double kBudgetSecondsMax = 7 * 24 * 3600;
-// REQUIRES seconds <= kBudgetSecondsMax, else UsageError naming the option and the limit.
-void RequireBudgetInRange(double seconds, const std::string& option);
 
 // Generator weights from text (ops/weights.h), the column of a bad token in the message.
 ops::GeneratorWeights ParseWeightsOption(const std::string& text, const std::string& option);

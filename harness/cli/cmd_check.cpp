@@ -790,7 +790,6 @@ int RunCheck(int argc, char** argv, int first) {
   GateSettings settings;
   settings.seed = args.get_u64("seed", kDefaultCheckSeed);
   settings.budget = args.get_seconds("budget-seconds", kDefaultBudgetSeconds);
-  RequireBudgetInRange(settings.budget, "--budget-seconds");
   settings.steps = args.get_u64("steps", kDefaultSteps);
   RequireStepsInRange(settings.steps, "--steps");
   const uint64_t jobs_option = args.get_u64("jobs", 1);

@@ -69,7 +69,7 @@ expect_usage_error "past the limit of 100000"
 run fuzz --steps 100001 --cases 1
 expect_usage_error "past the limit of 100000"
 run fuzz --steps 10 --cases 1 --time 1e300
-expect_usage_error "past the limit of 604800"
+expect_usage_error "more than the limit of 31536000 (365 days)"
 
 # --- slt: a runaway record fails alone and the file goes on ---
 cat > runaway.test << 'SLT'
