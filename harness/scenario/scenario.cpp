@@ -45,7 +45,9 @@ std::vector<std::string_view> PhysicalLines(std::string_view text) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
+    // CRLF files. Every carriage return before the newline is line end: a comment keeps its text verbatim, and
+    // one ending in '\r' could not be printed back (found by fuzz/scenario_fuzzer.cpp).
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     lines.push_back(line);
     start = end + 1;
   }

@@ -243,5 +243,18 @@ TEST(ScenarioFormatTest, CrashModelNamesRoundTrip) {
   }
 }
 
+// Found by fuzz/scenario_fuzzer.cpp (fuzz/regressions/scenario/comment-ending-in-cr.scn): a comment ending in
+// a carriage return before a CRLF ("#\r\r\n") read as the comment "\r", which printed as "#\r\n" and read back
+// as "", so the round trip lost it. A line end is now every carriage return before the newline.
+TEST(ScenarioFormatTest, CommentEndingInCarriageReturnRoundTrips) {
+  for (const std::string text : {"#\r\r\nupdate SELECT 1\n", "# a\r\n# b\r\r\r\n\nupdate SELECT 1\r\r\n# c\r\r"}) {
+    const ScenarioResult parsed = ParseScenario(text, "cr.scn");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    const ScenarioResult again = ParseScenario(PrintScenario(parsed.value()), "printed.scn");
+    ASSERT_TRUE(again.ok()) << again.error().ToString();
+    EXPECT_EQ(again.value(), parsed.value()) << PrintScenario(parsed.value());
+  }
+}
+
 }  // namespace
 }  // namespace stablevfs::scenario
