@@ -148,7 +148,9 @@ class Parser {
   }
 
   std::optional<ScenarioError> Line(const LogicalLine& line) {
-    if (IsCommentLine(line.text)) {
+    // Only a single physical line is a comment: a continued line joined into "#..." would be a comment holding a
+    // newline, which cannot be printed back (found by fuzz/scenario_fuzzer.cpp); it is an op line instead.
+    if (line.segments.size() == 1 && IsCommentLine(line.text)) {
       const size_t hash = line.text.find('#');
       pending_comments_.push_back(line.text.substr(hash + 1));
       return std::nullopt;

@@ -256,5 +256,15 @@ TEST(ScenarioFormatTest, CommentEndingInCarriageReturnRoundTrips) {
   }
 }
 
+// Found by fuzz/scenario_fuzzer.cpp (fuzz/regressions/scenario/continued-line-into-comment.scn): a blank line
+// ending in a backslash continued into "#...", and the joined line read as a comment holding a newline, which
+// PrintScenario cannot write. Only a physical line is a comment; a continued line is an op line, rejected here
+// at the "#" on line 2.
+TEST(ScenarioFormatTest, ContinuedLineIsNeverAComment) {
+  const ScenarioResult parsed = ParseScenario("\\\n#\\\nx\n", "cont.scn");
+  ASSERT_FALSE(parsed.ok()) << PrintScenario(parsed.value());
+  EXPECT_EQ(parsed.error().line, 2u) << parsed.error().ToString();
+}
+
 }  // namespace
 }  // namespace stablevfs::scenario
