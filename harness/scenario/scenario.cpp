@@ -46,7 +46,9 @@ std::vector<std::string_view> PhysicalLines(std::string_view text) {
     size_t end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
+    // CRLF files. Every carriage return before the newline is line end: a comment keeps its text verbatim, and
+    // one ending in '\r' could not be printed back (found by fuzz/scenario_fuzzer.cpp).
+    while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     lines.push_back(line);
     start = end + 1;
   }
@@ -157,7 +159,9 @@ class Parser {
   }
 
   std::optional<ScenarioError> Line(const LogicalLine& line) {
-    if (IsCommentLine(line.text)) {
+    // Only a single physical line is a comment: a continued line joined into "#..." would be a comment holding a
+    // newline, which cannot be printed back (found by fuzz/scenario_fuzzer.cpp); it is an op line instead.
+    if (line.segments.size() == 1 && IsCommentLine(line.text)) {
       const size_t hash = line.text.find('#');
       pending_comments_.push_back(line.text.substr(hash + 1));
       return std::nullopt;

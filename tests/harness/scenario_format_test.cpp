@@ -249,5 +249,28 @@ TEST(ScenarioFormatTest, CrashModelNamesRoundTrip) {
   }
 }
 
+// Found by fuzz/scenario_fuzzer.cpp (fuzz/regressions/scenario/comment-ending-in-cr.scn): a comment ending in
+// a carriage return before a CRLF ("#\r\r\n") read as the comment "\r", which printed as "#\r\n" and read back
+// as "", so the round trip lost it. A line end is now every carriage return before the newline.
+TEST(ScenarioFormatTest, CommentEndingInCarriageReturnRoundTrips) {
+  for (const std::string text : {"#\r\r\nupdate SELECT 1\n", "# a\r\n# b\r\r\r\n\nupdate SELECT 1\r\r\n# c\r\r"}) {
+    const ScenarioResult parsed = ParseScenario(text, "cr.scn");
+    ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+    const ScenarioResult again = ParseScenario(PrintScenario(parsed.value()), "printed.scn");
+    ASSERT_TRUE(again.ok()) << again.error().ToString();
+    EXPECT_EQ(again.value(), parsed.value()) << PrintScenario(parsed.value());
+  }
+}
+
+// Found by fuzz/scenario_fuzzer.cpp (fuzz/regressions/scenario/continued-line-into-comment.scn): a blank line
+// ending in a backslash continued into "#...", and the joined line read as a comment holding a newline, which
+// PrintScenario cannot write. Only a physical line is a comment; a continued line is an op line, rejected here
+// at the "#" on line 2.
+TEST(ScenarioFormatTest, ContinuedLineIsNeverAComment) {
+  const ScenarioResult parsed = ParseScenario("\\\n#\\\nx\n", "cont.scn");
+  ASSERT_FALSE(parsed.ok()) << PrintScenario(parsed.value());
+  EXPECT_EQ(parsed.error().line, 2u) << parsed.error().ToString();
+}
+
 }  // namespace
 }  // namespace stablevfs::scenario
