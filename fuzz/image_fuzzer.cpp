@@ -17,6 +17,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "harness/check/byte_source.h"
@@ -59,6 +60,15 @@ void RenderReports(const cli::CheckedImage& image) {
   if (sink.empty()) Finding("the reports of an image are empty");
 }
 
+// Negative controls for the agreement checks below, so a test can prove they fire (fuzz/CMakeLists.txt):
+// STABLEVFS_FUZZ_CONTROL=checker-rejects pretends the checker found a problem in every image, and
+// =mapping-shifted pretends it maps every page one byte further on. On a clean image the library opens, each
+// must end in a finding. Unset (as under libFuzzer and in every other test) they change nothing.
+bool Control(std::string_view name) {
+  const char* control = std::getenv("STABLEVFS_FUZZ_CONTROL");
+  return control != nullptr && name == control;
+}
+
 bool AllZero(std::span<const uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
 }
@@ -75,7 +85,7 @@ void RequireLibraryAgrees(StableMemory& memory, const check::ByteSource& bytes, 
   if (!opened.ok()) return;
   Layout& layout = *opened.value();
   if (!layout.Validate().ok()) return;
-  if (!report.ok()) {
+  if (!report.ok() || Control("checker-rejects")) {
     Finding(std::string(scope) + ": the library opens and validates an image the checker calls damaged:\n" +
             check::FormatProblems(report.problems));
   }
@@ -86,7 +96,9 @@ void RequireLibraryAgrees(StableMemory& memory, const check::ByteSource& bytes, 
     if (!read.ok()) Finding(std::string(scope) + ": ReadPage " + std::to_string(page) + ": " + read.ToString());
     const check::PageMapping* mapping = report.Find(page);
     const std::vector<uint8_t> want = mapping == nullptr ? std::vector<uint8_t>(kDbPageBytes)
-                                                         : bytes.ReadVector(mapping->physical_offset, kDbPageBytes);
+                                                         : bytes.ReadVector(mapping->physical_offset +
+                                                                                (Control("mapping-shifted") ? 1 : 0),
+                                                                            kDbPageBytes);
     if (got != want) {
       Finding(std::string(scope) + ": the library reads logical page " + std::to_string(page) +
               " differently from the checker's mapping");

@@ -37,7 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
   const scenario::ScenarioResult plain = scenario::ParseScenario(text, "fuzz.scn");
-  const scenario::ScenarioResult checked = scenario::ParseScenario(text, "fuzz.scn", {.catalogue = &catalogue});
+  scenario::ParseOptions with_catalogue;
+  with_catalogue.catalogue = &catalogue;
+  const scenario::ScenarioResult checked = scenario::ParseScenario(text, "fuzz.scn", with_catalogue);
   if (checked.ok() && !plain.ok()) Finding("accepted with the catalogue, rejected without", text);
   for (const scenario::ScenarioResult* result : {&plain, &checked}) {
     if (result->ok()) continue;

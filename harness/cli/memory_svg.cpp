@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdio>
 
-#include "harness/cli/report.h"
+#include "harness/json/xml_text.h"
 
 namespace stablevfs::cli {
 namespace {
@@ -45,9 +45,9 @@ constexpr std::array<Style, kRegionKindCount> kStyles = {{
 
 const Style& StyleOf(RegionKind kind) { return kStyles[static_cast<size_t>(kind)]; }
 
-// The SVG is XML: the same escaping as the JUnit report (report.h), so titles and labels that carry a file
+// The SVG is XML: the same escaping as the JUnit report (harness/json/xml_text.h), so titles and labels that carry a file
 // name with any bytes still make a valid document.
-std::string Escape(std::string_view text) { return XmlEscape(std::string(text)); }
+std::string Escape(std::string_view text) { return json::XmlEscape(std::string(text)); }
 
 std::string HexText(uint64_t value) {
   char text[32];

@@ -9,6 +9,7 @@
 #include "harness/cli/args.h"
 #include "harness/json/json_text.h"
 #include "harness/json/utf8.h"
+#include "harness/json/xml_text.h"
 #include "harness/ops/catalogue_setup.h"
 
 namespace stablevfs::cli {
@@ -120,29 +121,6 @@ std::string FormatJsonReport(const RunReport& r) {
   return out.str();
 }
 
-std::string XmlEscape(const std::string& raw) {
-  // XML text is UTF-8 here (the declaration says so): bytes that are not (a file name may hold any) become U+FFFD.
-  const std::string text = json::ToValidUtf8(raw);
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string FormatJUnitReport(const RunReport& r) {
   uint64_t failures = 0;
   uint64_t skipped = 0;
@@ -153,31 +131,31 @@ std::string FormatJUnitReport(const RunReport& r) {
   const std::string suite_name = "stablevfs." + r.command;
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"" << XmlEscape("stablevfs " + r.command) << "\" tests=\"" << r.suites.size()
+  out << "<testsuites name=\"" << json::XmlEscape("stablevfs " + r.command) << "\" tests=\"" << r.suites.size()
       << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << Seconds(r.seconds)
       << "\">\n";
-  out << "  <testsuite name=\"" << XmlEscape(suite_name) << "\" tests=\"" << r.suites.size() << "\" failures=\""
+  out << "  <testsuite name=\"" << json::XmlEscape(suite_name) << "\" tests=\"" << r.suites.size() << "\" failures=\""
       << failures << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << Seconds(r.seconds) << "\">\n";
   out << "    <properties>\n";
   out << "      <property name=\"seed\" value=\"" << r.seed << "\"/>\n";
   out << "      <property name=\"shard\" value=\"" << r.shard.ToString() << "\"/>\n";
-  out << "      <property name=\"command_line\" value=\"" << XmlEscape(r.command_line) << "\"/>\n";
+  out << "      <property name=\"command_line\" value=\"" << json::XmlEscape(r.command_line) << "\"/>\n";
   out << "    </properties>\n";
   for (const SuiteReport& s : r.suites) {
-    out << "    <testcase classname=\"" << XmlEscape(suite_name) << "\" name=\"" << XmlEscape(s.name) << "\" time=\""
+    out << "    <testcase classname=\"" << json::XmlEscape(suite_name) << "\" name=\"" << json::XmlEscape(s.name) << "\" time=\""
         << Seconds(s.seconds) << "\"";
     const std::string summary = Plural(s.cases, "case") + ", " + Plural(s.messages, "message") + ", " +
                                 Plural(s.crash_points, "crash point") + ", " + Plural(s.violations, "violation") +
                                 (s.note.empty() ? "" : "; " + s.note);
     if (s.result == "fail") {
-      out << ">\n      <failure message=\"" << XmlEscape(s.failure.substr(0, s.failure.find('\n')))
+      out << ">\n      <failure message=\"" << json::XmlEscape(s.failure.substr(0, s.failure.find('\n')))
           << "\" type=\"violation\">"
-          << XmlEscape(s.failure + "\n" + summary) << "</failure>\n";
-      out << "      <system-out>" << XmlEscape(summary) << "</system-out>\n    </testcase>\n";
+          << json::XmlEscape(s.failure + "\n" + summary) << "</failure>\n";
+      out << "      <system-out>" << json::XmlEscape(summary) << "</system-out>\n    </testcase>\n";
     } else if (s.result == "skipped") {
-      out << ">\n      <skipped message=\"" << XmlEscape(s.note) << "\"/>\n    </testcase>\n";
+      out << ">\n      <skipped message=\"" << json::XmlEscape(s.note) << "\"/>\n    </testcase>\n";
     } else {
-      out << ">\n      <system-out>" << XmlEscape(summary) << "</system-out>\n    </testcase>\n";
+      out << ">\n      <system-out>" << json::XmlEscape(summary) << "</system-out>\n    </testcase>\n";
     }
   }
   out << "  </testsuite>\n</testsuites>\n";

@@ -81,11 +81,6 @@ struct RunReport {
 std::string FormatJsonReport(const RunReport& report);
 std::string FormatJUnitReport(const RunReport& report);
 
-// `text` with the five XML special characters escaped, control characters other than tab and newline
-// replaced by '?' (XML 1.0 cannot carry them at all), and bytes that are not well-formed UTF-8 replaced by
-// U+FFFD: the result is valid XML text whatever the bytes.
-std::string XmlEscape(const std::string& text);
-
 // Writes `text` to `path` (replacing it). Throws std::runtime_error naming the path on failure.
 void WriteTextFile(const std::string& path, const std::string& text);
 
