@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/finding.h"
 #include "failpoints/catalogue.h"
 #include "failpoints/spec.h"
 #include "harness/ops/catalogue_setup.h"
@@ -18,10 +19,7 @@
 namespace {
 
 [[noreturn]] void Finding(const std::string& what, std::string_view text) {
-  std::fprintf(stderr, "failpoint_spec_fuzzer finding: %s\n--- input ---\n%.*s\n--- end ---\n", what.c_str(),
-               static_cast<int>(text.size()), text.data());
-  std::fflush(stderr);
-  std::abort();
+  stablevfs::fuzz::TextFinding("failpoint_spec_fuzzer", what, text);
 }
 
 }  // namespace

@@ -11,22 +11,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/finding.h"
 #include "harness/ops/catalogue_setup.h"
 #include "harness/scenario/scenario.h"
 
 namespace {
 
 [[noreturn]] void Finding(const std::string& what, std::string_view text) {
-  std::fprintf(stderr, "scenario_fuzzer finding: %s\n--- input ---\n%.*s\n--- end ---\n", what.c_str(),
-               static_cast<int>(text.size()), text.data());
-  std::fflush(stderr);
-  std::abort();
-}
-
-size_t LineCount(std::string_view text) {
-  size_t lines = 1;
-  for (char c : text) lines += c == '\n';
-  return lines;
+  stablevfs::fuzz::TextFinding("scenario_fuzzer", what, text);
 }
 
 }  // namespace
@@ -44,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const scenario::ScenarioResult* result : {&plain, &checked}) {
     if (result->ok()) continue;
     const scenario::ScenarioError& error = result->error();
-    if (error.message.empty() || error.line == 0 || error.line > LineCount(text) || error.column == 0) {
+    if (error.message.empty() || error.line == 0 || error.line > stablevfs::fuzz::LineCount(text) || error.column == 0) {
       Finding("rejection without a message or a position in the text: " + error.ToString(), text);
     }
   }

@@ -9,21 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz/finding.h"
 #include "harness/slt/script.h"
 
 namespace {
 
 [[noreturn]] void Finding(const std::string& what, std::string_view text) {
-  std::fprintf(stderr, "slt_script_fuzzer finding: %s\n--- input ---\n%.*s\n--- end ---\n", what.c_str(),
-               static_cast<int>(text.size()), text.data());
-  std::fflush(stderr);
-  std::abort();
-}
-
-int LineCount(std::string_view text) {
-  int lines = 1;
-  for (char c : text) lines += c == '\n';
-  return lines;
+  stablevfs::fuzz::TextFinding("slt_script_fuzzer", what, text);
 }
 
 }  // namespace
@@ -31,7 +23,7 @@ int LineCount(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace stablevfs::slt;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const int lines = LineCount(text);
+  const int lines = static_cast<int>(stablevfs::fuzz::LineCount(text));
   Script script;
   try {
     script = ParseScript(text, "fuzz.test");
